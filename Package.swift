@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+//
+// Picasso Me: neural style transfer on the CPU, three ways (optimise, train, render).
+// The layers of the package, bottom up: C libraries → PicassoCore (tensors, kernels, layers,
+// networks, losses, optimisers, IO) → the `picasso` command-line tool.
+
+import PackageDescription
+
+let package = Package(
+  name: "PicassoMe",
+  products: [
+    .executable(name: "picasso", targets: ["picasso"]),
+    .library(name: "PicassoCore", targets: ["PicassoCore"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // MARK: - Public API
+
+    .target(
+      name: "PicassoCore",
+      dependencies: ["COpenBLAS", "CHDF5", "CPNG", "CJPEG"],
+      swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+    ),
+    .executableTarget(
+      name: "picasso",
+      dependencies: [
+        "PicassoCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+
+    // MARK: - C libraries (Debian: libopenblas-dev, libhdf5-dev, libpng-dev, libjpeg-dev)
+
+    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    // libjpeg reports errors by longjmp, which Swift cannot call: the decoder and encoder
+    // live in C (CJPEG/jpeg_shim.c) and hand back plain return codes and messages.
+    .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+
+    // MARK: - Tests
+
+    .testTarget(name: "PicassoCoreTests", dependencies: ["PicassoCore", "CPNG", "CJPEG"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,130 @@
+/// 2-D convolution with bias, zero or reflection padding, any stride, and an optional fused
+/// ReLU; computed by im2col + one GEMM per band of output rows.
+///
+/// Shapes: input [N, Cin, H, W], weight [Cout, Cin, k, k] (OIHW), bias [Cout],
+/// output [N, Cout, Hout, Wout].
+/// - Forward:  Y = W · col(X) + b
+/// - Backward: dW += dY · col(X)ᵀ, db += Σ dY, dX = col2im(Wᵀ · dY)
+/// With `relu`, the output is max(0, Y) and backward first masks gradOutput (in place) by
+/// output > 0.
+public final class Conv2D: Layer {
+  public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, pad: Int
+  public let padding: Padding
+  public let relu: Bool
+  public let weight: Tensor, bias: Tensor
+  public let weightGrad: Tensor, biasGrad: Tensor
+  /// When false, backward computes only dX (a frozen loss network).
+  public var accumulatesParameterGradients = true
+  public let workspace: Workspace
+
+  private var output: Tensor?
+  private var gradInput: Tensor?
+
+  public init(
+    _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, pad: Int? = nil,
+    padding: Padding = .zero, relu: Bool = false, workspace: Workspace = Workspace()
+  ) {
+    self.inChannels = inChannels
+    self.outChannels = outChannels
+    self.kernel = kernel
+    self.stride = stride
+    self.pad = pad ?? kernel / 2
+    self.padding = padding
+    self.relu = relu
+    self.workspace = workspace
+    weight = Tensor(shape: [outChannels, inChannels, kernel, kernel])
+    bias = Tensor(shape: [outChannels])
+    weightGrad = Tensor(shape: weight.shape)
+    biasGrad = Tensor(shape: bias.shape)
+  }
+
+  public var parameters: [Tensor] { [weight, bias] }
+  public var gradients: [Tensor] { [weightGrad, biasGrad] }
+
+  func geometry(_ x: Tensor) -> ConvGeometry {
+    precondition(x.shape.count == 4 && x.c == inChannels,
+                 "Conv2D(\(inChannels)→\(outChannels)) given input \(x.shape).")
+    let g = ConvGeometry(channels: inChannels, height: x.h, width: x.w, kernel: kernel,
+                         stride: stride, pad: pad, padding: padding)
+    precondition(g.outHeight > 0 && g.outWidth > 0, "Input \(x.shape) too small for a \(kernel)×\(kernel) conv.")
+    precondition(padding == .zero || (pad < x.h && pad < x.w),
+                 "Reflection padding \(pad) needs an input larger than \(x.h)×\(x.w).")
+    return g
+  }
+
+  /// Output rows per band so one column buffer stays within half the workspace limit.
+  func bandRows(_ g: ConvGeometry) -> Int {
+    let perRow = g.colRows * g.outWidth * MemoryLayout<Float>.size
+    return max(1, min(g.outHeight, workspace.limitBytes / 2 / max(perRow, 1)))
+  }
+
+  public func forward(_ x: Tensor) -> Tensor {
+    let g = geometry(x)
+    let (hOut, wOut) = (g.outHeight, g.outWidth)
+    let y = Tensor.reuse(output, shape: [x.n, outChannels, hOut, wOut])
+    output = y
+    let plane = hOut * wOut
+    let band = bandRows(g)
+    let col = workspace.buffer(0, count: g.colRows * band * wOut)
+    for i in 0..<x.n {
+      let xi = x.data + i * inChannels * g.height * g.width
+      let yi = y.data + i * outChannels * plane
+      for o in 0..<outChannels { (yi + o * plane).update(repeating: bias.data[o], count: plane) }
+      var oy0 = 0
+      while oy0 < hOut {
+        let oy1 = min(hOut, oy0 + band)
+        let cols = (oy1 - oy0) * wOut
+        im2col(xi, g, rows: oy0, oy1, into: col)
+        gemm(m: outChannels, n: cols, k: g.colRows, a: weight.data, lda: g.colRows,
+             b: col, ldb: cols, beta: 1, c: yi + oy0 * wOut, ldc: plane)
+        oy0 = oy1
+      }
+    }
+    if relu { reluInPlace(y.data, y.count) }
+    return y
+  }
+
+  public func backward(_ x: Tensor, _ gy: Tensor) -> Tensor {
+    let g = geometry(x)
+    let (hOut, wOut) = (g.outHeight, g.outWidth)
+    precondition(gy.shape == [x.n, outChannels, hOut, wOut], "Conv2D gradOutput \(gy.shape).")
+    if relu, let y = output { reluBackwardInPlace(gy.data, mask: y.data, gy.count) }
+    let dx = Tensor.reuse(gradInput, shape: x.shape)
+    gradInput = dx
+    dx.fill(0)
+    let plane = hOut * wOut
+    let band = bandRows(g)
+    let col = workspace.buffer(0, count: g.colRows * band * wOut)
+    let dcol = workspace.buffer(1, count: g.colRows * band * wOut)
+    for i in 0..<x.n {
+      let xi = x.data + i * inChannels * g.height * g.width
+      let dxi = dx.data + i * inChannels * g.height * g.width
+      let gyi = gy.data + i * outChannels * plane
+      if accumulatesParameterGradients {
+        for o in 0..<outChannels {
+          var s: Float = 0
+          let row = gyi + o * plane
+          for j in 0..<plane { s += row[j] }
+          biasGrad.data[o] += s
+        }
+      }
+      var oy0 = 0
+      while oy0 < hOut {
+        let oy1 = min(hOut, oy0 + band)
+        let cols = (oy1 - oy0) * wOut
+        if accumulatesParameterGradients {
+          im2col(xi, g, rows: oy0, oy1, into: col)
+          gemm(transB: true, m: outChannels, n: g.colRows, k: cols,
+               a: gyi + oy0 * wOut, lda: plane, b: col, ldb: cols,
+               beta: 1, c: weightGrad.data, ldc: g.colRows)
+        }
+        gemm(transA: true, m: g.colRows, n: cols, k: outChannels,
+             a: weight.data, lda: g.colRows, b: gyi + oy0 * wOut, ldb: plane,
+             c: dcol, ldc: cols)
+        col2im(dcol, g, rows: oy0, oy1, addingInto: dxi)
+        oy0 = oy1
+      }
+    }
+    return dx
+  }
+}

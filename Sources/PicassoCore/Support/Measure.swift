@@ -1,0 +1,42 @@
+import Foundation
+
+/// Timing and memory figures for benchmarks.
+public enum Measure {
+  /// Wall-clock seconds of `body`, run `repeats` times after `warmup` untimed runs; sorted.
+  public static func seconds(repeats: Int, warmup: Int = 1, _ body: () -> Void) -> [Double] {
+    for _ in 0..<warmup { body() }
+    var times: [Double] = []
+    for _ in 0..<repeats {
+      let start = DispatchTime.now().uptimeNanoseconds
+      body()
+      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+    }
+    return times.sorted()
+  }
+
+  /// The peak resident memory of this process so far, in bytes (getrusage ru_maxrss).
+  public static var peakResidentBytes: Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+  }
+
+  /// The current resident memory of this process, in bytes (/proc/self/statm).
+  public static var residentBytes: Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let parts = text.split(separator: " ")
+    return parts.count > 1 ? (Int(parts[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+  }
+}
+
+/// GEMM throughput on one shape, C[M×N] = A[M×K]·B[K×N], in GFLOP/s (best of `repeats`).
+public func gemmGFLOPS(m: Int, n: Int, k: Int, repeats: Int = 5) -> (seconds: [Double], gflops: Double) {
+  let a = Tensor(shape: [m, k]), b = Tensor(shape: [k, n]), c = Tensor(shape: [m, n])
+  var rng = SplitMix64(seed: 1)
+  for i in 0..<a.count { a.data[i] = rng.unit() - 0.5 }
+  for i in 0..<b.count { b.data[i] = rng.unit() - 0.5 }
+  let times = Measure.seconds(repeats: repeats) {
+    gemm(m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, c: c.data, ldc: n)
+  }
+  return (times, 2 * Double(m) * Double(n) * Double(k) / times[0] / 1e9)
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import PicassoCore
+
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Time the hot paths against the machine's GEMM ceiling.",
+    discussion: """
+      Measures cblas_sgemm on square and VGG-shaped matrices (the ceiling), then one Gatys
+      evaluation (VGG19 forward to relu5_1 and backward to the image, content relu4_2, style
+      relu1_1…relu5_1) at each --sizes, reporting min/median/max seconds, GFLOP/s, the share
+      of the ceiling and peak memory. Build with -c release first.
+      """)
+
+  @Option(help: "Comma-separated image sizes (square) for the Gatys evaluation.")
+  var sizes: String = "256,512"
+
+  @Option(help: "Timed repetitions per case (after one warm-up).")
+  var repeats: Int = 3
+
+  @Option(help: "The VGG19 weights (default: Models/vgg19.h5).")
+  var vgg: String?
+
+  @Flag(help: "Print the results as JSON.")
+  var json = false
+
+  struct Row: Encodable {
+    var name: String
+    var seconds_min: Double
+    var seconds_median: Double
+    var seconds_max: Double
+    var gflop: Double
+    var gflops: Double
+    var percent_of_ceiling: Double?
+    var peak_memory_mb: Double
+  }
+
+  func run() throws {
+    do { try bench() } catch { throw fail(error) }
+  }
+
+  private func bench() throws {
+    let sizeList = commaList(sizes).compactMap(Int.init)
+    guard !sizeList.isEmpty, sizeList.allSatisfy({ (32...2048).contains($0) }) else {
+      throw PicassoError.badInput("--sizes must list sizes between 32 and 2048")
+    }
+    let vggPath = try locateVGG(vgg)
+    var rows: [Row] = []
+    func add(_ name: String, _ t: [Double], flop: Double, ceiling: Double?) {
+      let gflops = flop / t[0] / 1e9
+      let row = Row(
+        name: name, seconds_min: t[0], seconds_median: t[t.count / 2], seconds_max: t[t.count - 1],
+        gflop: flop / 1e9, gflops: gflops, percent_of_ceiling: ceiling.map { 100 * gflops / $0 },
+        peak_memory_mb: Double(Measure.peakResidentBytes) / 1048576)
+      rows.append(row)
+      if !json {
+        print(String(
+          format: "%-34@ %8.3f %8.3f %8.3f s %9.1f GFLOP %7.1f GFLOP/s %@ %7.0f MB",
+          name as NSString, row.seconds_min, row.seconds_median, row.seconds_max, row.gflop, gflops,
+          (ceiling.map { String(format: "%5.1f%%", 100 * gflops / $0) } ?? "      ") as NSString, row.peak_memory_mb))
+      }
+    }
+    if !json {
+      print("picasso bench \(PicassoVersion.string), \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(blasThreads)")
+      print(String(format: "%-34@ %8@ %8@ %8@   %9@       %7@", "case", "min", "median", "max", "work", "speed"))
+    }
+
+    // The ceiling: the best sgemm rate over a square and the VGG-shaped GEMMs.
+    let shapes: [(String, Int, Int, Int)] = [
+      ("sgemm 2048×2048×2048", 2048, 2048, 2048),
+      ("sgemm conv1_2@512 (64×8192×576)", 64, 8192, 576),
+      ("sgemm conv3_1@512 (256×8192×1152)", 256, 8192, 1152),
+      ("sgemm conv4_2@512 (512×4096×4608)", 512, 4096, 4608),
+    ]
+    var ceiling = 0.0
+    for (name, m, n, k) in shapes {
+      let (t, gflops) = gemmGFLOPS(m: m, n: n, k: k, repeats: repeats)
+      ceiling = max(ceiling, gflops)
+      add(name, t, flop: 2 * Double(m * n * k), ceiling: nil)
+    }
+
+    let contentLayers = ["relu4_2"], styleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+    let net = try VGG(weightsFile: vggPath, taps: contentLayers + styleLayers)
+    for size in sizeList {
+      var rng = SplitMix64(seed: 7)
+      let image = Tensor(shape: [1, 3, size, size])
+      for i in 0..<image.count { image.data[i] = rng.unit() }
+      let style = Tensor(shape: [1, 3, size, size])
+      for i in 0..<style.count { style.data[i] = rng.unit() }
+      let objective = StyleObjective(
+        vgg: net, styles: [(style, 1)], contentLayers: contentLayers, styleLayers: styleLayers,
+        weights: LossWeights(content: 1, style: 30, tv: 1))
+      objective.setContent(image)
+      let gradient = Tensor(shape: image.shape)
+      let t = Measure.seconds(repeats: repeats) { _ = objective.evaluate(image, gradient: gradient) }
+      // Forward to relu5_1 plus the input-gradient pass of the same convolutions.
+      let flop = 2 * net.forwardFLOP(height: size, width: size, upTo: "relu5_1")
+      add("gatys evaluation \(size)×\(size)", t, flop: flop, ceiling: ceiling)
+      let tf = Measure.seconds(repeats: repeats) { _ = net.forward(image, taps: ["relu5_1"]) }
+      add("vgg19 forward to relu5_1 \(size)×\(size)", tf, flop: net.forwardFLOP(height: size, width: size, upTo: "relu5_1"), ceiling: ceiling)
+    }
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+      struct Report: Encodable { var version: String; var ceiling_gflops: Double; var results: [Row] }
+      print(String(decoding: try encoder.encode(Report(version: PicassoVersion.string, ceiling_gflops: ceiling, results: rows)), as: UTF8.self))
+    } else {
+      print(String(format: "ceiling (best sgemm above): %.1f GFLOP/s", ceiling))
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import PicassoCore
+
+@main
+struct Picasso: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "picasso",
+    abstract: "Paint photos in the style of paintings (neural style transfer on the CPU).",
+    discussion: """
+      optimize  Gatys et al. 2015: optimise a photo's pixels against VGG19 losses (slow, no training).
+      bench     Time the hot paths and compare with the machine's GEMM ceiling.
+      """,
+    version: PicassoVersion.string,
+    subcommands: [Optimize.self, Bench.self]
+  )
+}
+
+enum PicassoVersion {
+  static let string = "0.1.0"
+}
+
+/// Prints a one-line error naming what is wrong and exits non-zero; used for every error a
+/// user can cause, so no stack trace or Swift error dump reaches them.
+func fail(_ error: Error) -> ExitCode {
+  let text = "\(error)"
+  FileHandle.standardError.write(Data("picasso: error: \(text)\n".utf8))
+  return ExitCode.failure
+}
+
+func printErr(_ text: String) {
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Splits "a,b, c" into ["a", "b", "c"].
+func commaList(_ s: String) -> [String] {
+  s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+/// Finds the VGG weights: the flag, then $PICASSO_VGG, then Models/vgg19.h5 in the current
+/// folder or in a folder above the executable (the package root when run from .build).
+func locateVGG(_ flag: String?) throws -> String {
+  if let flag {
+    guard FileManager.default.fileExists(atPath: flag) else {
+      throw PicassoError.file(flag, "VGG weights file not found (create Models/vgg19.h5 with Scripts/setup.sh)")
+    }
+    return flag
+  }
+  if let env = ProcessInfo.processInfo.environment["PICASSO_VGG"], !env.isEmpty { return try locateVGG(env) }
+  var candidates = ["Models/vgg19.h5"]
+  var dir = URL(fileURLWithPath: CommandLine.executablePathResolved).deletingLastPathComponent()
+  for _ in 0..<5 {
+    candidates.append(dir.appendingPathComponent("Models/vgg19.h5").path)
+    dir = dir.deletingLastPathComponent()
+  }
+  if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
+  throw PicassoError.file(
+    "Models/vgg19.h5",
+    "VGG19 weights not found; create them with Scripts/setup.sh (or pass --vgg FILE, a Keras vgg19/vgg16 notop .h5)")
+}
+
+extension CommandLine {
+  static var executablePathResolved: String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? arguments[0]
+  }
+}
+
+/// Checks, before minutes of work, that `path` can be written: its folder exists and is
+/// writable, and its extension is an image type.
+func checkWritableImagePath(_ path: String) throws {
+  let ext = (path as NSString).pathExtension.lowercased()
+  guard ["png", "jpg", "jpeg"].contains(ext) else {
+    throw PicassoError.file(path, "unknown image type '.\(ext)'; use .png or .jpg")
+  }
+  let dir = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+  var isDir: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+    throw PicassoError.file(path, "the output folder '\(dir)' does not exist")
+  }
+  guard access(dir, W_OK) == 0 else { throw PicassoError.file(path, "the output folder '\(dir)' is not writable") }
+}

@@ -1,0 +1,122 @@
+import PicassoCore
+import Testing
+
+/// Every backward pass against central finite differences. For a layer y = f(x) the checked
+/// scalar is L = Σ rᵢ·yᵢ with fixed random r, so dL/dy = r; for losses it is the loss itself.
+struct GradientTests {
+  /// Compares an analytic gradient with (L(x + ε) − L(x − ε)) / 2ε at `samples` positions.
+  func check(
+    _ label: String, value x: Tensor, analytic: Tensor, eps: Float = 1e-2, samples: Int = 40,
+    tolerance: Double = 1e-2, _ loss: () -> Double
+  ) {
+    var rng = SplitMix64(seed: 99)
+    let positions = x.count <= samples ? Array(0..<x.count) : (0..<samples).map { _ in Int(rng.next() % UInt64(x.count)) }
+    var worst = 0.0
+    let scale = max(Double(analytic.maxAbs()), 1e-6)
+    for i in positions {
+      let saved = x.data[i]
+      x.data[i] = saved + eps
+      let plus = loss()
+      x.data[i] = saved - eps
+      let minus = loss()
+      x.data[i] = saved
+      let numeric = (plus - minus) / (2 * Double(eps))
+      let err = abs(numeric - Double(analytic.data[i])) / max(abs(numeric), abs(Double(analytic.data[i])), 1e-2 * scale)
+      worst = max(worst, err)
+    }
+    #expect(worst < tolerance, "\(label): worst relative error \(worst)")
+  }
+
+  /// L = Σ r·layer(x), its gradients, and checks of dx and every parameter gradient.
+  func checkLayer(_ label: String, _ layer: Layer, input x: Tensor, eps: Float = 1e-2, tolerance: Double = 1e-2) {
+    let y = layer.forward(x)
+    let r = randomTensor(y.shape, seed: 5)
+    func loss() -> Double { layer.forward(x).dot(r) }
+    layer.zeroGradients()
+    _ = layer.forward(x)
+    let dx = layer.backward(x, r.clone()).clone()
+    let grads = layer.gradients.map { $0.clone() }
+    check("\(label) dx", value: x, analytic: dx, eps: eps, tolerance: tolerance, loss)
+    for (k, p) in layer.parameters.enumerated() {
+      check("\(label) parameter \(k)", value: p, analytic: grads[k], eps: eps, tolerance: tolerance, loss)
+    }
+  }
+
+  @Test(arguments: [
+    (3, 1, Padding.zero), (3, 2, .zero), (3, 1, .reflect), (3, 2, .reflect), (5, 1, .reflect), (1, 1, .zero),
+    (9, 1, .reflect),
+  ])
+  func conv2D(kernel: Int, stride: Int, padding: Padding) {
+    let conv = Conv2D(3, 4, kernel: kernel, stride: stride, padding: padding)
+    conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 1, lo: -0.5, hi: 0.5))
+    conv.bias.copy(from: randomTensor(conv.bias.shape, seed: 2))
+    checkLayer("conv k\(kernel) s\(stride) \(padding)", conv, input: randomTensor([2, 3, 11, 10], seed: 3))
+  }
+
+  @Test func conv2DWithFusedReLU() {
+    let conv = Conv2D(2, 3, kernel: 3, relu: true)
+    conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 1, lo: -0.5, hi: 0.5))
+    conv.bias.copy(from: randomTensor(conv.bias.shape, seed: 2))
+    checkLayer("conv+relu", conv, input: randomTensor([1, 2, 8, 9], seed: 3), eps: 1e-3, tolerance: 2e-2)
+  }
+
+  /// A band smaller than the image exercises the row-chunked im2col/col2im path.
+  @Test func conv2DInRowBands() {
+    let conv = Conv2D(3, 5, kernel: 3, stride: 1, padding: .zero, workspace: Workspace(limitBytes: 3 * 9 * 12 * 4 * 2 * 2))
+    conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 1, lo: -0.5, hi: 0.5))
+    let whole = Conv2D(3, 5, kernel: 3, stride: 1, padding: .zero)
+    whole.weight.copy(from: conv.weight)
+    let x = randomTensor([1, 3, 13, 12], seed: 4)
+    let a = conv.forward(x).clone(), b = whole.forward(x)
+    #expect(maxRelativeDifference(UnsafeBufferPointer(a.buffer), b.array) < 1e-6)
+    checkLayer("banded conv", conv, input: x)
+  }
+
+  @Test(arguments: [Pool2D.Kind.max, .avg])
+  func pooling(kind: Pool2D.Kind) {
+    checkLayer("\(kind) pool", Pool2D(kind), input: randomTensor([2, 3, 7, 9], seed: 6), eps: 1e-3)
+  }
+
+  @Test func gram() {
+    checkLayer("gram", Gram(), input: randomTensor([2, 4, 5, 6], seed: 7))
+  }
+
+  @Test func meanSquaredErrorGradient() {
+    let a = randomTensor([2, 3, 4, 5], seed: 8), b = randomTensor([2, 3, 4, 5], seed: 9)
+    let g = Tensor(shape: a.shape)
+    _ = meanSquaredError(a, b, gradient: g, weight: 3)
+    check("mse", value: a, analytic: g) { 3 * meanSquaredError(a, b) }
+  }
+
+  @Test func totalVariationGradient() {
+    let x = randomTensor([1, 3, 6, 7], seed: 10, lo: 0, hi: 1)
+    let g = Tensor(shape: x.shape)
+    _ = totalVariation(x, gradient: g, weight: 2)
+    check("tv", value: x, analytic: g) { 2 * totalVariation(x) }
+  }
+
+  @Test func styleLossGradient() {
+    let f = randomTensor([2, 4, 5, 5], seed: 11)
+    let target = randomTensor([4, 4], seed: 12, lo: 0, hi: 0.5)
+    let loss = StyleLoss()
+    let g = Tensor(shape: f.shape)
+    _ = loss(f, target: target, gradient: g, weight: 5)
+    check("style loss", value: f, analytic: g) { 5 * loss(f, target: target) }
+  }
+
+  /// The whole objective through VGG19 (preprocessing, convs, pools, taps) on a small image.
+  @Test func objectiveThroughVGG() throws {
+    let vgg = try requireVGG(taps: ["relu2_1", "relu2_2"])
+    let objective = StyleObjective(
+      vgg: vgg, styles: [(randomTensor([1, 3, 16, 16], seed: 13, lo: 0, hi: 1), 1)],
+      contentLayers: ["relu2_2"], styleLayers: ["relu2_1"], weights: LossWeights(content: 1e-3, style: 1e-6, tv: 1))
+    objective.setContent(randomTensor([1, 3, 16, 16], seed: 14, lo: 0, hi: 1))
+    let x = randomTensor([1, 3, 16, 16], seed: 15, lo: 0, hi: 1)
+    let g = Tensor(shape: x.shape)
+    _ = objective.evaluate(x, gradient: g)
+    let analytic = g.clone()
+    check("objective via VGG", value: x, analytic: analytic, eps: 1e-3, samples: 30, tolerance: 3e-2) {
+      objective.evaluate(x).total
+    }
+  }
+}

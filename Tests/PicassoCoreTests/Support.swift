@@ -1,0 +1,59 @@
+import Foundation
+import PicassoCore
+import Testing
+
+/// Paths the tests read: the package root, the VGG weights that setup makes, and the shared
+/// fixtures (an independent implementation's numbers) beside the checkout.
+enum Paths {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
+  static let vgg = root + "/Models/vgg19.h5"
+  static let fixtures = root + "/../shared/fixtures"
+  static let data = root + "/../shared/data"
+  static var haveFixtures: Bool { FileManager.default.fileExists(atPath: fixtures + "/fixtures.json") }
+  static var haveData: Bool { FileManager.default.fileExists(atPath: data + "/photos") }
+}
+
+/// The VGG19 weights must exist (Scripts/setup.sh makes them): a missing file fails loudly.
+func requireVGG(taps: [String], pooling: Pool2D.Kind = .max) throws -> VGG {
+  guard FileManager.default.fileExists(atPath: Paths.vgg) else {
+    Issue.record("Models/vgg19.h5 is missing: run Scripts/setup.sh")
+    throw PicassoError.file(Paths.vgg, "missing")
+  }
+  return try VGG(weightsFile: Paths.vgg, taps: taps, pooling: pooling)
+}
+
+/// A temporary folder for one test, removed when the test's `defer` calls `remove()`.
+struct TemporaryFolder {
+  let path: String
+  init() {
+    path = NSTemporaryDirectory() + "picasso-test-" + UUID().uuidString
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+  func remove() { try? FileManager.default.removeItem(atPath: path) }
+  func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// A tensor of the given shape filled from SplitMix64 with values in [lo, hi).
+func randomTensor(_ shape: [Int], seed: UInt64, lo: Float = -1, hi: Float = 1) -> Tensor {
+  var rng = SplitMix64(seed: seed)
+  let t = Tensor(shape: shape)
+  for i in 0..<t.count { t.data[i] = lo + (hi - lo) * rng.unit() }
+  return t
+}
+
+/// |a − b| ≤ tol·max(|a|, |b|, floor)
+func isClose(_ a: Double, _ b: Double, rel tol: Double, floor: Double = 1e-12) -> Bool {
+  abs(a - b) <= tol * max(abs(a), abs(b), floor)
+}
+
+/// Largest |a − b| over two buffers, relative to the largest |b|.
+func maxRelativeDifference(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Double {
+  precondition(a.count == b.count)
+  var diff = 0.0, scale = 0.0
+  for i in 0..<b.count {
+    diff = max(diff, Double(abs(a[i] - b[i])))
+    scale = max(scale, Double(abs(b[i])))
+  }
+  return diff / max(scale, 1e-30)
+}
