@@ -9,11 +9,13 @@ struct Optimize: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Paint a photo in a painting's style by optimising its pixels (Gatys et al. 2015).",
     discussion: """
-      Minimises  content_weight·content + style_weight·style + tv_weight·tv  over the image's
-      pixels, with VGG19 features: content = mean squared feature difference, style = Σ over
-      layers of mean squared Gram difference (Gram = FFᵀ/(C·H·W)), tv = total variation of
-      the RGB [0,1] image. Example:
+      Minimises content_weight·content + style_weight·style + tv_weight·tv over the \
+      image's pixels, with VGG19 features: content = mean squared feature difference, \
+      style = Σ over layers of mean squared Gram difference (Gram = FFᵀ/(C·H·W)), \
+      tv = total variation of the RGB [0,1] image. L-BFGS uses a strong-Wolfe line \
+      search; Ctrl-C saves the image so far.
 
+      Example:
         picasso optimize --content photo.jpg --style starry_night.jpg --output painted.png
       """
   )
@@ -34,7 +36,7 @@ struct Optimize: ParsableCommand {
   var size: Int = 512
 
   @Option(help: "Optimiser iterations (L-BFGS updates or Adam steps).")
-  var iterations: Int = 500
+  var iterations: Int = 200
 
   @Option(help: "lbfgs (strong-Wolfe line search) or adam.")
   var optimizer: GatysOptimization.Method = .lbfgs
@@ -166,7 +168,13 @@ struct Optimize: ParsableCommand {
       printErr("optimize: \(photo.width)×\(photo.height), \(optimizer.rawValue), \(iterations) iterations; initial loss \(fmt(run.initialLosses.total))")
     }
     let loopStart = Date()
+    Interrupt.install()
     for it in 1...max(iterations, 1) where iterations > 0 {
+      if Interrupt.requested {
+        try save(run.image, photo: photo, to: output)
+        printErr("optimize: interrupted after \(it - 1) iterations; wrote the image so far to \(output)")
+        throw ExitCode(130)
+      }
       let l = run.step()
       let elapsed = Date().timeIntervalSince(loopStart)
       if printEvery > 0 && (it % printEvery == 0 || it == iterations) {
@@ -229,8 +237,8 @@ struct OptimizeResult: Encodable {
 
 enum Defaults {
   static let contentWeight: Float = 1
-  static let styleWeight: Float = 30
-  static let tvWeight: Float = 1
+  static let styleWeight: Float = 200
+  static let tvWeight: Float = 10
 }
 
 func fmt(_ x: Double) -> String { String(format: "%.4g", x) }

@@ -9,10 +9,11 @@ struct Picasso: ParsableCommand {
     abstract: "Paint photos in the style of paintings (neural style transfer on the CPU).",
     discussion: """
       optimize  Gatys et al. 2015: optimise a photo's pixels against VGG19 losses (slow, no training).
+      sheet     Put images side by side in a grid.
       bench     Time the hot paths and compare with the machine's GEMM ceiling.
       """,
     version: PicassoVersion.string,
-    subcommands: [Optimize.self, Bench.self]
+    subcommands: [Optimize.self, Sheet.self, Bench.self]
   )
 }
 
@@ -78,4 +79,19 @@ func checkWritableImagePath(_ path: String) throws {
     throw PicassoError.file(path, "the output folder '\(dir)' does not exist")
   }
   guard access(dir, W_OK) == 0 else { throw PicassoError.file(path, "the output folder '\(dir)' is not writable") }
+}
+
+/// Ctrl-C and SIGTERM set a flag that long loops check, so they can save their work and stop
+/// cleanly instead of dying mid-write; a second signal exits at once.
+enum Interrupt {
+  nonisolated(unsafe) static var requested = false
+
+  static func install() {
+    let handler: @convention(c) (Int32) -> Void = { signal in
+      if Interrupt.requested { _exit(128 + signal) }
+      Interrupt.requested = true
+    }
+    signal(SIGINT, handler)
+    signal(SIGTERM, handler)
+  }
 }

@@ -40,7 +40,7 @@ private func insideRange(_ g: ConvGeometry, _ kx: Int) -> (Int, Int) {
   return (lo, hi)
 }
 
-/// Fills `col` for output rows oy0..<oy1 of the image at `x` ([Cin, H, W]).
+/// Fills `col` for output rows (channels split over the cores) oy0..<oy1 of the image at `x` ([Cin, H, W]).
 func im2col(
   _ x: UnsafePointer<Float>, _ g: ConvGeometry, rows oy0: Int, _ oy1: Int,
   into col: UnsafeMutablePointer<Float>
@@ -48,41 +48,43 @@ func im2col(
   let (H, W, k, s, p) = (g.height, g.width, g.kernel, g.stride, g.pad)
   let wOut = g.outWidth
   let cols = (oy1 - oy0) * wOut
-  for ci in 0..<g.channels {
-    let plane = x + ci * H * W
-    for ky in 0..<k {
-      for kx in 0..<k {
-        var dst = col + ((ci * k + ky) * k + kx) * cols
-        // ox range whose ix lands inside the image: 0 ≤ ox·s − p + kx < W.
-        let (lo, hi) = insideRange(g, kx)
-        for oy in oy0..<oy1 {
-          var iy = oy * s - p + ky
-          if iy < 0 || iy >= H {
+  parallelFor(g.channels) { channels in
+    for ci in channels {
+      let plane = x + ci * H * W
+      for ky in 0..<k {
+        for kx in 0..<k {
+          var dst = col + ((ci * k + ky) * k + kx) * cols
+          // ox range whose ix lands inside the image: 0 ≤ ox·s − p + kx < W.
+          let (lo, hi) = insideRange(g, kx)
+          for oy in oy0..<oy1 {
+            var iy = oy * s - p + ky
+            if iy < 0 || iy >= H {
+              if g.padding == .zero {
+                dst.update(repeating: 0, count: wOut)
+                dst += wOut
+                continue
+              }
+              iy = reflect(iy, H)
+            }
+            let row = plane + iy * W
             if g.padding == .zero {
-              dst.update(repeating: 0, count: wOut)
-              dst += wOut
-              continue
+              if lo > 0 { dst.update(repeating: 0, count: lo) }
+              if hi < wOut { (dst + hi).update(repeating: 0, count: wOut - hi) }
+            } else {
+              for ox in 0..<lo { dst[ox] = row[reflect(ox * s - p + kx, W)] }
+              for ox in hi..<wOut { dst[ox] = row[reflect(ox * s - p + kx, W)] }
             }
-            iy = reflect(iy, H)
-          }
-          let row = plane + iy * W
-          if g.padding == .zero {
-            if lo > 0 { dst.update(repeating: 0, count: lo) }
-            if hi < wOut { (dst + hi).update(repeating: 0, count: wOut - hi) }
-          } else {
-            for ox in 0..<lo { dst[ox] = row[reflect(ox * s - p + kx, W)] }
-            for ox in hi..<wOut { dst[ox] = row[reflect(ox * s - p + kx, W)] }
-          }
-          if s == 1 {
-            (dst + lo).update(from: row + (lo - p + kx), count: hi - lo)
-          } else {
-            var ix = lo * s - p + kx
-            for ox in lo..<hi {
-              dst[ox] = row[ix]
-              ix += s
+            if s == 1 {
+              (dst + lo).update(from: row + (lo - p + kx), count: hi - lo)
+            } else {
+              var ix = lo * s - p + kx
+              for ox in lo..<hi {
+                dst[ox] = row[ix]
+                ix += s
+              }
             }
+            dst += wOut
           }
-          dst += wOut
         }
       }
     }
@@ -98,32 +100,34 @@ func col2im(
   let (H, W, k, s, p) = (g.height, g.width, g.kernel, g.stride, g.pad)
   let wOut = g.outWidth
   let cols = (oy1 - oy0) * wOut
-  for ci in 0..<g.channels {
-    let plane = dx + ci * H * W
-    for ky in 0..<k {
-      for kx in 0..<k {
-        var src = col + ((ci * k + ky) * k + kx) * cols
-        let (lo, hi) = insideRange(g, kx)
-        for oy in oy0..<oy1 {
-          var iy = oy * s - p + ky
-          if iy < 0 || iy >= H {
-            if g.padding == .zero {
-              src += wOut
-              continue
+  parallelFor(g.channels) { channels in
+    for ci in channels {
+      let plane = dx + ci * H * W
+      for ky in 0..<k {
+        for kx in 0..<k {
+          var src = col + ((ci * k + ky) * k + kx) * cols
+          let (lo, hi) = insideRange(g, kx)
+          for oy in oy0..<oy1 {
+            var iy = oy * s - p + ky
+            if iy < 0 || iy >= H {
+              if g.padding == .zero {
+                src += wOut
+                continue
+              }
+              iy = reflect(iy, H)
             }
-            iy = reflect(iy, H)
+            let row = plane + iy * W
+            if g.padding == .reflect {
+              for ox in 0..<lo { row[reflect(ox * s - p + kx, W)] += src[ox] }
+              for ox in hi..<wOut { row[reflect(ox * s - p + kx, W)] += src[ox] }
+            }
+            var ix = lo * s - p + kx
+            for ox in lo..<hi {
+              row[ix] += src[ox]
+              ix += s
+            }
+            src += wOut
           }
-          let row = plane + iy * W
-          if g.padding == .reflect {
-            for ox in 0..<lo { row[reflect(ox * s - p + kx, W)] += src[ox] }
-            for ox in hi..<wOut { row[reflect(ox * s - p + kx, W)] += src[ox] }
-          }
-          var ix = lo * s - p + kx
-          for ox in lo..<hi {
-            row[ix] += src[ox]
-            ix += s
-          }
-          src += wOut
         }
       }
     }

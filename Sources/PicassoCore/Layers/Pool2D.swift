@@ -18,7 +18,7 @@ public final class Pool2D: Layer {
     precondition(ho > 0 && wo > 0, "Cannot 2×2-pool an input of \(H)×\(W).")
     let y = Tensor.reuse(output, shape: [x.n, x.c, ho, wo])
     output = y
-    for p in 0..<(x.n * x.c) {
+    parallelFor(x.n * x.c) { planes in for p in planes {
       let src = x.data + p * H * W
       let dst = y.data + p * ho * wo
       for oy in 0..<ho {
@@ -29,7 +29,7 @@ public final class Pool2D: Layer {
           dst[oy * wo + ox] = kind == .max ? max(max(a, b), max(c, d)) : 0.25 * (a + b + c + d)
         }
       }
-    }
+    } }
     return y
   }
 
@@ -39,7 +39,7 @@ public final class Pool2D: Layer {
     let dx = Tensor.reuse(gradInput, shape: x.shape)
     gradInput = dx
     dx.fill(0)
-    for p in 0..<(x.n * x.c) {
+    parallelFor(x.n * x.c) { planes in for p in planes {
       let src = x.data + p * H * W
       let dsrc = dx.data + p * H * W
       let g = gy.data + p * ho * wo
@@ -60,7 +60,7 @@ public final class Pool2D: Layer {
           }
         }
       }
-    }
+    } }
     return dx
   }
 }
