@@ -199,7 +199,8 @@ struct Optimize: ParsableCommand {
         iterations: run.iteration, evaluations: run.evaluations, seconds: seconds,
         content_loss: final.content, style_loss: final.style, style_loss_by_layer: final.styleByLayer,
         tv_loss: final.tv, total_loss: final.total, initial_total_loss: run.initialLosses.total,
-        width: photo.width, height: photo.height, output: output)
+        width: photo.width, height: photo.height, output: output,
+        peak_memory_mb: Double(Measure.peakResidentBytes) / 1048576)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       print(String(decoding: try encoder.encode(result), as: UTF8.self))
@@ -233,6 +234,7 @@ struct OptimizeResult: Encodable {
   var width: Int
   var height: Int
   var output: String
+  var peak_memory_mb: Double
 }
 
 enum Defaults {

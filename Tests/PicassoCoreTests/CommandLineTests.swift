@@ -157,4 +157,26 @@ struct CommandLineTests {
       #expect(FileManager.default.fileExists(atPath: dir.file("\(method)_00002.png")))
     }
   }
+
+  /// `optimize --init x1 --iterations 0 --json` on the fixture images reports the independent
+  /// implementation's losses for the same three images (weights 1/30/1, as in the fixtures).
+  @Test(.enabled(if: Paths.haveFixtures, "needs ../shared/fixtures"))
+  func zeroIterationLossesMatchTheFixtures() throws {
+    let f = Paths.fixtures
+    let r = try picasso(["optimize", "--content", f + "/img_content.png", "--style", f + "/img_style.png",
+                         "--init", f + "/img_gatys_x1.png", "--size", "64", "--iterations", "0",
+                         "--content-weight", "1", "--style-weight", "30", "--tv-weight", "1",
+                         "--output", NSTemporaryDirectory() + "picasso-x1-\(getpid()).png", "--vgg", Paths.vgg, "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    let fixtures = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: f + "/fixtures.json"))) as! [String: Any]
+    let ref = ((fixtures["gatys"] as! [String: Any])["points"] as! [String: Any])["x1"] as! [String: Any]
+    let f64 = ref["float64"] as! [String: Any]
+    for (key, term) in [("total_loss", "total"), ("content_loss", "content"), ("style_loss", "style"), ("tv_loss", "tv")] {
+      let expected = (f64[term] as! [String: Any])["value"] as! Double
+      let got = json[key] as! Double
+      #expect(isClose(got, expected, rel: 1e-4), "\(key): \(got) vs \(expected)")
+    }
+    try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "picasso-x1-\(getpid()).png")
+  }
 }

@@ -1,0 +1,87 @@
+/// Instance normalisation (Ulyanov, Vedaldi & Lempitsky 2016), affine, per image and channel:
+///   y = γ·(x − μ)/√(σ² + ε) + β, μ and σ² (biased) over H·W.
+/// Shapes: x, y [N, C, H, W]; γ, β [C].
+/// Backward, with x̂ = (x − μ)·rstd and g = dy·γ over the M = H·W values of one plane:
+///   dx = rstd/M · (M·g − Σg − x̂·Σ(g·x̂)),  dγ += Σ dy·x̂,  dβ += Σ dy.
+public final class InstanceNorm: Layer {
+  public let channels: Int
+  public let epsilon: Float
+  public let gamma: Tensor, beta: Tensor
+  public let gammaGrad: Tensor, betaGrad: Tensor
+  private var output: Tensor?, gradInput: Tensor?
+  private var mean: [Float] = [], rstd: [Float] = []
+
+  public init(_ channels: Int, epsilon: Float = 1e-5) {
+    self.channels = channels
+    self.epsilon = epsilon
+    gamma = Tensor(shape: [channels])
+    gamma.fill(1)
+    beta = Tensor(shape: [channels])
+    gammaGrad = Tensor(shape: [channels])
+    betaGrad = Tensor(shape: [channels])
+  }
+
+  public var parameters: [Tensor] { [gamma, beta] }
+  public var gradients: [Tensor] { [gammaGrad, betaGrad] }
+
+  public func forward(_ x: Tensor) -> Tensor {
+    precondition(x.c == channels, "InstanceNorm(\(channels)) given \(x.shape).")
+    let y = Tensor.reuse(output, shape: x.shape)
+    output = y
+    let planes = x.n * x.c, m = x.h * x.w
+    if mean.count != planes { mean = .init(repeating: 0, count: planes); rstd = mean }
+    mean.withUnsafeMutableBufferPointer { meanP in rstd.withUnsafeMutableBufferPointer { rstdP in
+      parallelFor(planes) { range in
+        for p in range {
+          let src = x.data + p * m, dst = y.data + p * m
+          var s = 0.0, s2 = 0.0
+          for j in 0..<m { let v = Double(src[j]); s += v; s2 += v * v }
+          let mu = s / Double(m)
+          let variance = max(s2 / Double(m) - mu * mu, 0)
+          let r = Float(1 / (variance + Double(epsilon)).squareRoot())
+          meanP[p] = Float(mu)
+          rstdP[p] = r
+          let c = p % channels
+          let scale = gamma.data[c] * r, shift = beta.data[c] - Float(mu) * scale
+          for j in 0..<m { dst[j] = src[j] * scale + shift }
+        }
+      }
+    } }
+    return y
+  }
+
+  public func backward(_ x: Tensor, _ dy: Tensor) -> Tensor {
+    let dx = Tensor.reuse(gradInput, shape: x.shape)
+    gradInput = dx
+    let planes = x.n * x.c, m = x.h * x.w
+    // Per-plane sums first (in parallel), then the parameter gradients (serially, per channel).
+    var sumDy = [Double](repeating: 0, count: planes), sumDyXhat = sumDy
+    sumDy.withUnsafeMutableBufferPointer { sd in sumDyXhat.withUnsafeMutableBufferPointer { sdx in
+      parallelFor(planes) { range in
+        for p in range {
+          let src = x.data + p * m, g = dy.data + p * m, out = dx.data + p * m
+          let (mu, r) = (mean[p], rstd[p])
+          var a = 0.0, b = 0.0
+          for j in 0..<m {
+            let xhat = (src[j] - mu) * r
+            a += Double(g[j]); b += Double(g[j] * xhat)
+          }
+          sd[p] = a
+          sdx[p] = b
+          let c = p % channels
+          let gm = gamma.data[c]
+          let k1 = Float(a) / Float(m), k2 = Float(b) / Float(m)
+          for j in 0..<m {
+            let xhat = (src[j] - mu) * r
+            out[j] = gm * r * (g[j] - k1 - xhat * k2)
+          }
+        }
+      }
+    } }
+    for p in 0..<planes {
+      gammaGrad.data[p % channels] += Float(sumDyXhat[p])
+      betaGrad.data[p % channels] += Float(sumDy[p])
+    }
+    return dx
+  }
+}

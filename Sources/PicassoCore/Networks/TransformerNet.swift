@@ -1,0 +1,54 @@
+/// The image transformation network of Johnson, Alahi & Fei-Fei (2016) with Ulyanov's
+/// instance norm, laid out as pytorch/examples' fast_neural_style TransformerNet:
+///
+///   9×9 conv 3→w₁, IN, ReLU;  3×3 conv w₁→w₂ stride 2, IN, ReLU;  3×3 conv w₂→w₃ stride 2, IN, ReLU;
+///   `blocks` × residual [3×3 conv, IN, ReLU, 3×3 conv, IN] + x;
+///   ×2 nearest upsample, 3×3 conv w₃→w₂, IN, ReLU;  ×2 nearest upsample, 3×3 conv w₂→w₁, IN, ReLU;
+///   9×9 conv w₁→3 (output not clamped).
+/// Every conv pads by reflection (k/2). Widths (w₁, w₂, w₃) default to (32, 64, 128) and
+/// blocks to 5: 1,679,235 parameters.
+public final class TransformerNet: Layer {
+  public struct Architecture: Codable, Equatable, Sendable {
+    public var widths: [Int]
+    public var blocks: Int
+    public init(widths: [Int] = [32, 64, 128], blocks: Int = 5) {
+      precondition(widths.count == 3 && widths.allSatisfy { $0 > 0 } && blocks >= 0)
+      self.widths = widths
+      self.blocks = blocks
+    }
+  }
+
+  public let architecture: Architecture
+  public let network: Sequential
+  let workspace = Workspace()
+
+  public init(_ architecture: Architecture = Architecture()) {
+    self.architecture = architecture
+    let (w1, w2, w3) = (architecture.widths[0], architecture.widths[1], architecture.widths[2])
+    let ws = workspace
+    func conv(_ i: Int, _ o: Int, _ k: Int, stride: Int = 1) -> Conv2D {
+      Conv2D(i, o, kernel: k, stride: stride, padding: .reflect, workspace: ws)
+    }
+    var layers: [Layer] = [
+      conv(3, w1, 9), InstanceNorm(w1), ReLU(),
+      conv(w1, w2, 3, stride: 2), InstanceNorm(w2), ReLU(),
+      conv(w2, w3, 3, stride: 2), InstanceNorm(w3), ReLU(),
+    ]
+    for _ in 0..<architecture.blocks {
+      layers.append(Residual(Sequential([conv(w3, w3, 3), InstanceNorm(w3), ReLU(), conv(w3, w3, 3), InstanceNorm(w3)])))
+    }
+    layers += [
+      Upsample2x(), conv(w3, w2, 3), InstanceNorm(w2), ReLU(),
+      Upsample2x(), conv(w2, w1, 3), InstanceNorm(w1), ReLU(),
+      conv(w1, 3, 9),
+    ]
+    network = Sequential(layers)
+  }
+
+  public func forward(_ x: Tensor) -> Tensor { network.forward(x) }
+  public func backward(_ x: Tensor, _ dy: Tensor) -> Tensor { network.backward(x, dy) }
+  /// In the order of pytorch/examples' named_parameters: per conv weight, bias; per IN γ, β.
+  public var parameters: [Tensor] { network.parameters }
+  public var gradients: [Tensor] { network.gradients }
+  public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+}

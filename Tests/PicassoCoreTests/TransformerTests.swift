@@ -1,0 +1,158 @@
+import Foundation
+import PicassoCore
+import Testing
+
+/// The layers of the transformation network: finite-difference checks of each backward pass,
+/// and the whole network against the fixtures' independent implementation.
+struct TransformerTests {
+  let gradients = GradientTests()
+
+  @Test func instanceNorm() {
+    let norm = InstanceNorm(3)
+    norm.gamma.copy(from: Tensor(shape: [3], values: [1.2, 0.7, -0.5]))
+    norm.beta.copy(from: Tensor(shape: [3], values: [0.1, -0.2, 0.3]))
+    gradients.checkLayer("instance norm", norm, input: randomTensor([2, 3, 5, 6], seed: 21), eps: 1e-2, tolerance: 2e-2)
+  }
+
+  @Test func reluAndUpsample() {
+    gradients.checkLayer("relu", ReLU(), input: randomTensor([2, 3, 4, 5], seed: 22), eps: 1e-3)
+    gradients.checkLayer("upsample", Upsample2x(), input: randomTensor([2, 3, 4, 5], seed: 23))
+    let up = Upsample2x().forward(Tensor(shape: [1, 1, 1, 2], values: [1, 2]))
+    #expect(up.array == [1, 1, 2, 2, 1, 1, 2, 2])
+  }
+
+  @Test func residualBlock() {
+    let conv = Conv2D(3, 3, kernel: 3, padding: .reflect)
+    conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 24, lo: -0.3, hi: 0.3))
+    let block = Residual(Sequential([conv, InstanceNorm(3)]))
+    gradients.checkLayer("residual", block, input: randomTensor([1, 3, 6, 6], seed: 25), tolerance: 2e-2)
+  }
+
+  /// A smooth chain of the network's pieces (strided and plain reflection-padded convs,
+  /// instance norms, upsampling) composed by Sequential; the whole network, ReLUs included,
+  /// is checked against the fixtures' training step below.
+  @Test func downUpChain() {
+    let down = Conv2D(3, 4, kernel: 3, stride: 2, padding: .reflect)
+    let up = Conv2D(4, 3, kernel: 3, padding: .reflect)
+    down.weight.copy(from: randomTensor(down.weight.shape, seed: 28, lo: -0.4, hi: 0.4))
+    up.weight.copy(from: randomTensor(up.weight.shape, seed: 29, lo: -0.4, hi: 0.4))
+    // (No norm right after a conv: its bias would have a true gradient of 0.)
+    let chain = Sequential([InstanceNorm(3), down, Upsample2x(), up])
+    gradients.checkLayer("down-up chain", chain, input: randomTensor([2, 3, 10, 12], seed: 30), tolerance: 2e-2)
+  }
+
+  @Test func defaultSizeHasTheReferenceParameterCount() {
+    #expect(TransformerNet().parameterCount == 1_679_235)
+  }
+
+  /// A TransformerNet with the fixtures' generated weights (seed 100000 + k per parameter).
+  static func fixtureNet(_ json: [String: Any]) -> TransformerNet {
+    let spec = (json["transformer"] as! [String: Any])["param_init"] as! [[String: Any]]
+    let net = TransformerNet()
+    precondition(net.parameters.count == spec.count)
+    for (k, (p, s)) in zip(net.parameters, spec).enumerated() {
+      precondition(p.shape == s["shape"] as! [Int], "parameter \(k) \(s["name"]!)")
+      var rng = SplitMix64(seed: UInt64(100_000 + k))
+      let rule = s["rule"] as! String
+      for i in 0..<p.count {
+        let u = Double(rng.next() >> 40) * 0x1p-24
+        if rule.hasPrefix("conv") {
+          p.data[i] = Float((2 * u - 1) / Double(s["fan_in"] as! Int).squareRoot())
+        } else if rule.contains("gamma") {
+          p.data[i] = Float(1 + 0.1 * (2 * u - 1))
+        } else {
+          p.data[i] = Float(0.1 * (2 * u - 1))
+        }
+      }
+    }
+    return net
+  }
+
+  static func fixtureJSON() throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Paths.fixtures + "/fixtures.json"))) as! [String: Any]
+  }
+
+  static func fixtureImage(_ name: String) throws -> RGBImage {
+    RGBImage(width: 64, height: 64, pixels: [UInt8](try Data(contentsOf: URL(fileURLWithPath: Paths.fixtures + "/img_\(name).u8"))))
+  }
+
+  /// Weights from the fixture's generator, output against the float64 reference.
+  @Test(.enabled(if: Paths.haveFixtures, "needs ../shared/fixtures"))
+  func outputMatchesTheFixture() throws {
+    let net = Self.fixtureNet(try Self.fixtureJSON())
+    let y = net.forward(try Self.fixtureImage("transformer_input").tensor())
+    let ref = try Data(contentsOf: URL(fileURLWithPath: Paths.fixtures + "/transformer_out_f64_as_f32.f32"))
+      .withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    let diff = maxRelativeDifference(UnsafeBufferPointer(y.buffer), ref)
+    #expect(diff < 1e-4, "transformer output: max difference \(diff) of the largest magnitude")
+  }
+
+  /// One fast-training step (batch of 2, VGG19 perceptual losses, Adam): the losses, the
+  /// parameter-gradient norms (whole and per tensor) and the loss after one Adam step
+  /// against the fixtures. This checks the network's backward pass as a whole, where float32
+  /// finite differences through ReLUs and instance norms are too noisy to be sharp.
+  @Test(.enabled(if: Paths.haveFixtures, "needs ../shared/fixtures"))
+  func trainingStepMatchesTheFixture() throws {
+    let json = try Self.fixtureJSON()
+    let spec = json["fast_training"] as! [String: Any]
+    let ref = spec["float64"] as! [String: Any]
+    let contentLayer = spec["content_layer"] as! String
+    let styleLayers = spec["style_layers"] as! [String]
+    let net = Self.fixtureNet(json)
+    let vgg = try requireVGG(taps: [contentLayer] + styleLayers)
+    let objective = StyleObjective(
+      vgg: vgg, styles: [(try Self.fixtureImage("style").tensor(), 1)], contentLayers: [contentLayer],
+      styleLayers: styleLayers, weights: LossWeights(content: 1, style: 30, tv: 1))
+    let batch = Tensor(shape: [2, 3, 64, 64])
+    for (i, name) in ["fast_content0", "fast_content1"].enumerated() {
+      let t = try Self.fixtureImage(name).tensor()
+      (batch.data + i * t.count).update(from: t.data, count: t.count)
+    }
+    objective.setContent(batch)
+
+    func term(_ name: String) -> [String: Any] { ref[name] as! [String: Any] }
+    func gradNorms(_ weights: LossWeights) -> (LossReport, [Double]) {
+      let single = StyleObjective(
+        vgg: vgg, styles: [(try! Self.fixtureImage("style").tensor(), 1)], contentLayers: [contentLayer],
+        styleLayers: styleLayers, weights: weights)
+      single.setContent(batch)
+      net.zeroGradients()
+      let y = net.forward(batch)
+      let dy = Tensor(shape: y.shape)
+      let report = single.evaluate(y, gradient: dy)
+      _ = net.backward(batch, dy)
+      return (report, net.gradients.map { $0.dot($0).squareRoot() })
+    }
+    let (report, norms) = gradNorms(LossWeights(content: 1, style: 30, tv: 1))
+    #expect(isClose(report.total, term("total")["value"] as! Double, rel: 1e-4), "total \(report.total)")
+    #expect(isClose(report.content, term("content")["value"] as! Double, rel: 1e-4), "content \(report.content)")
+    #expect(isClose(report.style, term("style")["value"] as! Double, rel: 1e-4), "style \(report.style)")
+    #expect(isClose(report.tv, term("tv")["value"] as! Double, rel: 1e-4), "tv \(report.tv)")
+    for (layer, expected) in ref["style_per_layer"] as! [String: Double] {
+      #expect(isClose(report.styleByLayer[layer]!, expected, rel: 1e-4), "style \(layer)")
+    }
+    let total = norms.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    let totalRef = term("total")
+    #expect(isClose(total, totalRef["param_grad_l2"] as! Double, rel: 1e-4), "parameter gradient L2 \(total)")
+    let byTensor = totalRef["param_grad_l2_by_tensor"] as! [String: Double]
+    let index = ["conv1.conv2d.weight": 0, "in1.weight": 2, "res3.conv2.conv2d.weight": 32,
+                 "deconv3.conv2d.bias": net.parameters.count - 1]
+    for (name, expected) in byTensor {
+      #expect(isClose(norms[index[name]!], expected, rel: 1e-4), "\(name): \(norms[index[name]!]) vs \(expected)")
+    }
+    for (name, weights) in [("content", LossWeights(content: 1, style: 0, tv: 0)),
+                            ("style", LossWeights(content: 0, style: 1, tv: 0)),
+                            ("tv", LossWeights(content: 0, style: 0, tv: 1))] {
+      let l2 = gradNorms(weights).1.reduce(0) { $0 + $1 * $1 }.squareRoot()
+      #expect(isClose(l2, term(name)["param_grad_l2"] as! Double, rel: 1e-4), "\(name) parameter gradient L2 \(l2)")
+    }
+
+    // One Adam step from the full gradient, then the loss again.
+    _ = gradNorms(LossWeights(content: 1, style: 30, tv: 1))
+    let adam = Adam(learningRate: 1e-3)
+    adam.step(net.parameters, net.gradients)
+    let after = objective.evaluate(net.forward(batch)).total
+    let expectedAfter = term("after_one_adam_step")["loss_after"] as! Double
+    #expect(isClose(after, expectedAfter, rel: 1e-3), "loss after one Adam step \(after) vs \(expectedAfter)")
+  }
+}
