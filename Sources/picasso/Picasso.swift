@@ -9,11 +9,13 @@ struct Picasso: ParsableCommand {
     abstract: "Paint photos in the style of paintings (neural style transfer on the CPU).",
     discussion: """
       optimize  Gatys et al. 2015: optimise a photo's pixels against VGG19 losses (slow, no training).
+      dataset   Turn folders of photos into an HDF5 training set.
+      train     Learn a feed-forward filter for one painting (Johnson et al. 2016).
       sheet     Put images side by side in a grid.
       bench     Time the hot paths and compare with the machine's GEMM ceiling.
       """,
     version: PicassoVersion.string,
-    subcommands: [Optimize.self, Sheet.self, Bench.self]
+    subcommands: [Optimize.self, Dataset.self, Train.self, Sheet.self, Bench.self]
   )
 }
 

@@ -20,6 +20,7 @@ public struct LossReport: Codable, Equatable, Sendable {
   public var styleByLayer: [String: Double] = [:]
   public var tv = 0.0
   public var total = 0.0
+  public init() {}
 }
 
 public final class StyleObjective {

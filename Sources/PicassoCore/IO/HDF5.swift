@@ -175,6 +175,48 @@ public final class HDF5File {
     }
   }
 
+  /// Creates an empty uint8 dataset of items shaped `itemShape`, growable along its first
+  /// axis and stored in chunks of `chunkItems` items, for `append`.
+  public func createGrowingBytes(_ name: String, itemShape: [Int], chunkItems: Int) throws {
+    let dims = ([0] + itemShape).map { hsize_t($0) }
+    let unlimited = hsize_t.max  // H5S_UNLIMITED
+    let maxDims = [unlimited] + itemShape.map { hsize_t($0) }
+    let sid = H5Screate_simple(Int32(dims.count), dims, maxDims)
+    defer { H5Sclose(sid) }
+    let dcpl = H5Pcreate(CHDF5_P_DATASET_CREATE())
+    defer { H5Pclose(dcpl) }
+    let chunk = ([max(1, chunkItems)] + itemShape).map { hsize_t($0) }
+    H5Pset_chunk(dcpl, Int32(chunk.count), chunk)
+    let lcpl = H5Pcreate(CHDF5_P_LINK_CREATE())
+    defer { H5Pclose(lcpl) }
+    H5Pset_create_intermediate_group(lcpl, 1)
+    let did = H5Dcreate2(id, name, CHDF5_STD_U8LE(), sid, lcpl, dcpl, CHDF5_P_DEFAULT())
+    guard did >= 0 else { throw fail(name, "cannot create the dataset") }
+    H5Dclose(did)
+  }
+
+  /// Appends `count` items (`bytes` holds them contiguously) to a growing uint8 dataset.
+  public func append(_ name: String, bytes: UnsafeRawPointer, count: Int) throws {
+    let did = try openDataset(name)
+    defer { H5Dclose(did) }
+    var dims = try shape(of: name).map { hsize_t($0) }
+    let first = dims[0]
+    dims[0] += hsize_t(count)
+    guard H5Dset_extent(did, dims) >= 0 else { throw fail(name, "cannot grow the dataset") }
+    let fileSpace = H5Dget_space(did)
+    defer { H5Sclose(fileSpace) }
+    var start = [hsize_t](repeating: 0, count: dims.count)
+    start[0] = first
+    var extent = dims
+    extent[0] = hsize_t(count)
+    H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nil, extent, nil)
+    let memSpace = H5Screate_simple(Int32(extent.count), extent, nil)
+    defer { H5Sclose(memSpace) }
+    guard H5Dwrite(did, CHDF5_NATIVE_UINT8(), memSpace, fileSpace, CHDF5_P_DEFAULT(), bytes) >= 0 else {
+      throw fail(name, "write failed (disk full?)")
+    }
+  }
+
   /// Creates a group and any missing parents.
   public func createGroup(_ name: String) throws {
     if exists(name) { return }

@@ -51,4 +51,17 @@ public final class TransformerNet: Layer {
   public var parameters: [Tensor] { network.parameters }
   public var gradients: [Tensor] { network.gradients }
   public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+  /// Stable names for the parameters, in `parameters` order, as pytorch/examples names them:
+  /// conv1.weight, conv1.bias, in1.weight (γ), in1.bias (β), …, res1.conv1.weight, …,
+  /// deconv1.weight, …, deconv3.bias.
+  public var parameterNames: [String] {
+    func conv(_ n: String) -> [String] { ["\(n).weight", "\(n).bias"] }
+    var names = conv("conv1") + conv("in1") + conv("conv2") + conv("in2") + conv("conv3") + conv("in3")
+    for b in 1...max(architecture.blocks, 1) where architecture.blocks > 0 {
+      names += conv("res\(b).conv1") + conv("res\(b).in1") + conv("res\(b).conv2") + conv("res\(b).in2")
+    }
+    names += conv("deconv1") + conv("in4") + conv("deconv2") + conv("in5") + conv("deconv3")
+    return names
+  }
 }

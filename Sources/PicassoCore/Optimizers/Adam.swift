@@ -16,6 +16,14 @@ public final class Adam {
     self.epsilon = epsilon
   }
 
+  /// Restores a saved state (from a checkpoint): the step count and the moments.
+  public func restore(t: Int, m: [Tensor], v: [Tensor]) {
+    precondition(m.count == v.count)
+    self.t = t
+    self.m = m
+    self.v = v
+  }
+
   /// One update of every parameter from its gradient.
   public func step(_ parameters: [Tensor], _ gradients: [Tensor]) {
     precondition(parameters.count == gradients.count)

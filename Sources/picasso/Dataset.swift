@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import PicassoCore
+
+struct Dataset: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Turn folders of photos into an HDF5 training set for picasso train.",
+    discussion: """
+      Each photo (JPEG or PNG, found recursively) is turned upright by its EXIF orientation, \\
+      scaled so its shorter side is --size and centre-cropped, and stored as uint8 [N, 3, S, S] \\
+      in train/images or val/images. Unreadable files are skipped and listed.
+
+      Example:
+        picasso dataset --images ~/photos --output Datasets/photos-256.h5
+      """)
+
+  @Option(help: "A folder of photos (searched recursively); repeat for several.")
+  var images: [String]
+
+  @Option(help: "The dataset file to write (.h5).")
+  var output: String
+
+  @Option(help: "Side of the square crops in pixels.")
+  var size: Int = 256
+
+  @Option(help: "Photos kept for validation (default: 3%, at least 4).")
+  var valCount: Int?
+
+  @Option(help: "Crops per training photo: 1 is the centre; more add random crops of a larger scale (for small collections).")
+  var cropsPerImage: Int = 1
+
+  @Option(help: "Random seed for the shuffle and the crops.")
+  var seed: UInt64 = 0
+
+  func validate() throws {
+    guard !images.isEmpty else { throw ValidationError("Give at least one --images folder.") }
+    guard (16...2048).contains(size) else { throw ValidationError("--size must be between 16 and 2048, not \(size).") }
+    guard (1...64).contains(cropsPerImage) else { throw ValidationError("--crops-per-image must be between 1 and 64.") }
+    if let valCount, valCount < 1 { throw ValidationError("--val-count must be at least 1.") }
+  }
+
+  func run() throws {
+    do {
+      let photos = try PhotoDataset.findPhotos(in: images)
+      guard !photos.isEmpty else {
+        throw PicassoError.badInput("no JPEG or PNG photos in \(images.joined(separator: ", "))")
+      }
+      let val = valCount ?? max(4, Int((Double(photos.count) * 0.03).rounded()))
+      guard val < photos.count else {
+        throw PicassoError.badInput("\(photos.count) photos are too few for \(val) validation photos and a training set")
+      }
+      let dir = (output as NSString).deletingLastPathComponent
+      guard dir.isEmpty || FileManager.default.fileExists(atPath: dir) else {
+        throw PicassoError.file(output, "the folder '\(dir)' does not exist")
+      }
+      printErr("dataset: \(photos.count) photos → \(output) (\(size)×\(size), \(val) for validation)")
+      let bar = ProgressBar(total: photos.count, unit: "photos")
+      let summary = try PhotoDataset.build(
+        photos: photos, sources: images, output: output, size: size, valCount: val, cropsPerImage: cropsPerImage,
+        seed: seed) { bar.update($0) }
+      bar.finish()
+      for (path, reason) in summary.skipped { printErr("skipped \(path): \(reason)") }
+      printErr(String(format: "dataset: %d train and %d validation images, %d skipped, %.1f MB in %.1f s",
+                      summary.train, summary.val, summary.skipped.count, Double(summary.bytes) / 1e6, bar.elapsed))
+    } catch {
+      throw fail(error)
+    }
+  }
+}

@@ -1,0 +1,176 @@
+import ArgumentParser
+import Foundation
+import PicassoCore
+
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Learn a feed-forward filter for one painting (Johnson et al. 2016).",
+    discussion: """
+      Trains a transformation network on a dataset from picasso dataset so that its output \\
+      keeps each photo's content (VGG19 features at --content-layers) and takes the painting's \\
+      style (Gram matrices at --style-layers). Checkpoints go into the model file itself \\
+      (weights, Adam state, iteration, random state), written atomically; --resume continues \\
+      exactly where a run stopped. Ctrl-C writes a checkpoint and stops.
+
+      Example:
+        picasso train --dataset Datasets/photos-256.h5 --style starry_night.jpg --output Models/starry_night.h5
+      """)
+
+  @Option(help: "The training set (from picasso dataset).")
+  var dataset: String
+
+  @Option(help: "The painting.")
+  var style: String?
+
+  @Option(help: "The model file to write (checkpoints go into it too).")
+  var output: String
+
+  @Option(help: "Adam steps in total.")
+  var iterations: Int?
+
+  @Option(help: "Photos per step.")
+  var batchSize: Int = 4
+
+  @Option(help: "Adam's learning rate.")
+  var learningRate: Float = 1e-3
+
+  @Option(help: "Weight of the content loss.")
+  var contentWeight: Float = 1
+
+  @Option(help: "Weight of the style loss.")
+  var styleWeight: Float = 30
+
+  @Option(help: "Weight of the total-variation loss.")
+  var tvWeight: Float = 1
+
+  @Option(help: "Comma-separated VGG layers for the content loss.")
+  var contentLayers: String = "relu2_2"
+
+  @Option(help: "Comma-separated VGG layers for the style loss.")
+  var styleLayers: String = "relu1_2,relu2_2,relu3_3,relu4_3"
+
+  @Option(help: "Long side of the painting as the loss network sees it (default: the dataset's image size).")
+  var styleSize: Int?
+
+  @Option(help: "Width of the first layer; the next two are 2× and 4× (default 32: 32-64-128).")
+  var width: Int = 32
+
+  @Option(help: "Residual blocks.")
+  var blocks: Int = 5
+
+  @Option(help: "Write a checkpoint every N iterations.")
+  var checkpointEvery: Int = 500
+
+  @Option(help: "Compute the validation loss every N iterations.")
+  var validateEvery: Int = 500
+
+  @Flag(help: "Continue the run stored in --output.")
+  var resume = false
+
+  @Option(help: "Random seed (initial weights, batches, flips).")
+  var seed: UInt64 = 0
+
+  @Option(help: "The VGG19 weights (default: Models/vgg19.h5).")
+  var vgg: String?
+
+  func validate() throws {
+    if let iterations { guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1.") } }
+    guard (1...256).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 256.") }
+    guard (1...1024).contains(width), (0...64).contains(blocks) else { throw ValidationError("--width must be 1…1024 and --blocks 0…64.") }
+    guard checkpointEvery >= 1, validateEvery >= 1 else { throw ValidationError("--checkpoint-every and --validate-every must be at least 1.") }
+    guard resume || style != nil else { throw ValidationError("Give the painting with --style (or --resume a run).") }
+  }
+
+  func run() throws {
+    do {
+      try train()
+    } catch let error as ExitCode {
+      throw error
+    } catch {
+      throw fail(error)
+    }
+  }
+
+  private func train() throws {
+    let data = try DatasetReader(dataset)
+    let vggPath = try locateVGG(vgg)
+    let model: StyleModel
+    let painting: RGBImage
+    if resume {
+      guard FileManager.default.fileExists(atPath: output) else {
+        throw PicassoError.file(output, "nothing to resume: no such model file")
+      }
+      model = try StyleModel.load(output)
+      guard model.checkpoint != nil else { throw PicassoError.file(output, "nothing to resume: the file has no checkpoint") }
+      guard model.settings.imageSize == data.size else {
+        throw PicassoError.file(dataset, "has \(data.size) px images; the run was trained on \(model.settings.imageSize) px")
+      }
+      let stylePath = style ?? model.settings.styleName
+      painting = try RGBImage.read(stylePath).resized(width: model.settings.styleSize[0], height: model.settings.styleSize[1])
+    } else {
+      let paintingFull = try RGBImage.read(style!)
+      painting = paintingFull.resized(longSide: styleSize ?? data.size)
+      var s = StyleModel.Settings()
+      s.architecture = .init(widths: [width, 2 * width, 4 * width], blocks: blocks)
+      s.styleName = style!
+      s.styleSize = [painting.width, painting.height]
+      s.contentLayers = commaList(contentLayers)
+      s.styleLayers = commaList(styleLayers)
+      s.weights = LossWeights(content: contentWeight, style: styleWeight, tv: tvWeight)
+      s.imageSize = data.size
+      s.batchSize = batchSize
+      s.learningRate = learningRate
+      s.iterations = iterations ?? 40000
+      s.seed = seed
+      s.dataset = dataset
+      model = StyleModel(settings: s)
+    }
+    try checkWritableFile(output)
+    let trainer = try Trainer(model: model, dataset: data, style: painting, vggPath: vggPath)
+    let total = resume ? (iterations ?? model.settings.iterations) : model.settings.iterations
+    printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize), iterations \(trainer.iteration + 1)…\(total)")
+
+    func checkpoint() throws {
+      trainer.recordCheckpoint()
+      try model.save(to: output)
+    }
+    Interrupt.install()
+    let bar = ProgressBar(total: total - trainer.iteration, unit: "it")
+    let first = trainer.iteration
+    while trainer.iteration < total {
+      if Interrupt.requested {
+        try checkpoint()
+        bar.finish()
+        printErr("train: interrupted; checkpoint at iteration \(trainer.iteration) in \(output) (continue with --resume)")
+        throw ExitCode(130)
+      }
+      let r: LossReport
+      do {
+        r = try trainer.step()
+      } catch let failure as Trainer.Failure {
+        bar.finish()
+        throw PicassoError.badInput("\(failure); the last good checkpoint stays in \(output)")
+      }
+      let it = trainer.iteration
+      model.trainHistory.append(.init(iteration: it, losses: r))
+      bar.update(it - first, status: "iter \(it)  loss \(fmt(r.total)) (content \(fmt(r.content)) style \(fmt(r.style)) tv \(fmt(r.tv)))")
+      if it % validateEvery == 0 || it == total {
+        model.valHistory.append(.init(iteration: it, losses: try trainer.validate()))
+      }
+      if it % checkpointEvery == 0 || it == total { try checkpoint() }
+    }
+    bar.finish()
+    let last = model.trainHistory.last?.losses.total ?? .nan
+    printErr(String(format: "train: done, %d iterations in %.0f s; final loss %@; wrote %@", total - first, bar.elapsed, fmt(last), output))
+  }
+}
+
+/// Checks that a file can be created at `path` (its folder exists and is writable).
+func checkWritableFile(_ path: String) throws {
+  let dir = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+  var isDir: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+    throw PicassoError.file(path, "the output folder '\(dir)' does not exist")
+  }
+  guard access(dir, W_OK) == 0 else { throw PicassoError.file(path, "the output folder '\(dir)' is not writable") }
+}

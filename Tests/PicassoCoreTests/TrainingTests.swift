@@ -1,0 +1,126 @@
+import Foundation
+import PicassoCore
+import Testing
+
+/// Datasets, model files and the trainer, on tiny photos and a tiny network.
+struct TrainingTests {
+  /// Writes `count` small generated photos (different sizes, PNG and JPEG) into a folder.
+  static func photos(_ dir: TemporaryFolder, count: Int) throws -> String {
+    let folder = dir.file("photos")
+    try FileManager.default.createDirectory(atPath: folder + "/nested", withIntermediateDirectories: true)
+    for i in 0..<count {
+      let (w, h) = (40 + 3 * i, 36 + 2 * (i % 3))
+      var p: [UInt8] = []
+      for y in 0..<h { for x in 0..<w { p += [UInt8((x * (i + 3)) % 256), UInt8((y * 5 + i * 20) % 256), UInt8(((x + y) * 3) % 256)] } }
+      let path = i % 2 == 0 ? "\(folder)/p\(i).png" : "\(folder)/nested/p\(i).jpg"
+      try RGBImage(width: w, height: h, pixels: p).write(to: path)
+    }
+    try Data("not an image".utf8).write(to: URL(fileURLWithPath: folder + "/broken.jpg"))
+    try Data("notes".utf8).write(to: URL(fileURLWithPath: folder + "/readme.txt"))
+    return folder
+  }
+
+  @Test func datasetHoldsCentreCropsAndListsBadFiles() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try Self.photos(dir, count: 7)
+    let found = try PhotoDataset.findPhotos(in: [folder])
+    #expect(found.count == 8)  // 7 photos + broken.jpg; readme.txt is not a photo
+    let summary = try PhotoDataset.build(photos: found, sources: [folder], output: dir.file("d.h5"), size: 32, valCount: 2,
+                                         cropsPerImage: 2, seed: 1)
+    #expect(summary.val == 2 && summary.train == 10 && summary.skipped.count == 1)
+    #expect(summary.skipped[0].path.hasSuffix("broken.jpg"))
+    let reader = try DatasetReader(dir.file("d.h5"))
+    #expect(reader.size == 32 && reader.counts[.train] == 10 && reader.counts[.val] == 2)
+    let batch = Tensor(shape: [2, 3, 32, 32])
+    try reader.read(.train, indices: [0, 9], into: batch)
+    #expect(batch.maxAbs() <= 1 && batch.sum() > 0)
+    let flipped = Tensor(shape: [2, 3, 32, 32])
+    try reader.read(.train, indices: [0, 9], flips: [true, false], into: flipped)
+    #expect(flipped.data[0] == batch.data[31] && flipped.data[2 * 3 * 32 * 32 - 1] == batch.data[2 * 3 * 32 * 32 - 1])
+    #expect(!FileManager.default.fileExists(atPath: dir.file("d.h5.tmp-\(getpid())")))
+  }
+
+  @Test func badDatasetsAreRefused() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    #expect { try DatasetReader(dir.file("missing.h5")) } throws: { "\($0)".contains("missing.h5") }
+    let wrong = try HDF5File(dir.file("wrong.h5"), mode: .create)
+    try wrong.write("images", shape: [1, 3, 4, 4], bytes: [UInt8](repeating: 0, count: 48))
+    wrong.flush()
+    #expect { try DatasetReader(dir.file("wrong.h5")) } throws: { "\($0)".contains("train/images") }
+    try Data("HDF5? no".utf8).write(to: URL(fileURLWithPath: dir.file("junk.h5")))
+    #expect { try DatasetReader(dir.file("junk.h5")) } throws: { "\($0)".contains("junk.h5") }
+    try FileManager.default.createDirectory(atPath: dir.file("empty"), withIntermediateDirectories: true)
+    #expect(try PhotoDataset.findPhotos(in: [dir.file("empty")]).isEmpty)
+    #expect { try PhotoDataset.findPhotos(in: [dir.file("nowhere")]) } throws: { "\($0)".contains("nowhere") }
+  }
+
+  static func tinySettings(dataset: String) -> StyleModel.Settings {
+    var s = StyleModel.Settings()
+    s.architecture = .init(widths: [2, 4, 4], blocks: 1)
+    s.styleName = "generated"
+    s.styleSize = [32, 32]
+    s.contentLayers = ["relu2_2"]
+    s.styleLayers = ["relu1_2", "relu2_2"]
+    s.weights = LossWeights(content: 1, style: 30, tv: 1)
+    s.imageSize = 32
+    s.batchSize = 2
+    s.iterations = 6
+    s.seed = 42
+    s.dataset = dataset
+    return s
+  }
+
+  /// A run interrupted after 3 steps (checkpoint saved and loaded into a new trainer) ends
+  /// with exactly the weights of a run that was not interrupted.
+  @Test func resumedTrainingEqualsUninterruptedTraining() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try Self.photos(dir, count: 7)
+    _ = try PhotoDataset.build(photos: try PhotoDataset.findPhotos(in: [folder]), sources: [folder], output: dir.file("d.h5"),
+                               size: 32, valCount: 2, seed: 1)
+    let data = try DatasetReader(dir.file("d.h5"))
+    let style = RGBImage(width: 32, height: 32, pixels: (0..<(32 * 32 * 3)).map { UInt8(($0 * 7) % 256) })
+    _ = try requireVGG(taps: ["relu2_2"])
+
+    let straight = StyleModel(settings: Self.tinySettings(dataset: dir.file("d.h5")))
+    let a = try Trainer(model: straight, dataset: data, style: style, vggPath: Paths.vgg)
+    for _ in 0..<6 { try a.step() }
+
+    let first = StyleModel(settings: Self.tinySettings(dataset: dir.file("d.h5")))
+    let b = try Trainer(model: first, dataset: data, style: style, vggPath: Paths.vgg)
+    var losses: [Double] = []
+    for _ in 0..<3 { losses.append(try b.step().total) }
+    first.trainHistory = [.init(iteration: 3, losses: LossReport())]
+    b.recordCheckpoint()
+    try first.save(to: dir.file("m.h5"))
+
+    let loaded = try StyleModel.load(dir.file("m.h5"))
+    #expect(loaded.settings == first.settings)
+    #expect(loaded.checkpoint?.iteration == 3)
+    #expect(loaded.trainHistory.count == 1)
+    let c = try Trainer(model: loaded, dataset: data, style: style, vggPath: Paths.vgg)
+    #expect(c.iteration == 3)
+    for _ in 0..<3 { try c.step() }
+    for (p, q) in zip(straight.net.parameters, loaded.net.parameters) { #expect(p.array == q.array) }
+    #expect(losses.allSatisfy { $0.isFinite })
+  }
+
+  @Test func modelFilesFromTheFutureOrElsewhereAreRefused() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let model = StyleModel(settings: Self.tinySettings(dataset: "d.h5"))
+    try model.save(to: dir.file("m.h5"))
+    let back = try StyleModel.load(dir.file("m.h5"))
+    for (p, q) in zip(model.net.parameters, back.net.parameters) { #expect(p.array == q.array) }
+    #expect(back.checkpoint == nil)
+
+    let file = try HDF5File(dir.file("m.h5"), mode: .readWrite)
+    try file.setAttribute("format", .numbers([99]))
+    file.flush()
+    #expect { try StyleModel.load(dir.file("m.h5")) } throws: { "\($0)".contains("newer") }
+    #expect { try StyleModel.load(Paths.vgg) } throws: { "\($0)".contains("not a picasso style model") }
+    #expect { try StyleModel.load(dir.file("none.h5")) } throws: { "\($0)".contains("no such model file") }
+  }
+}
