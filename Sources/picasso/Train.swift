@@ -133,6 +133,7 @@ struct Train: ParsableCommand {
     func checkpoint() throws {
       trainer.recordCheckpoint()
       try model.save(to: output)
+      try writeFigures(model, data)
     }
     Interrupt.install()
     let bar = ProgressBar(total: total - trainer.iteration, unit: "it")
@@ -162,6 +163,34 @@ struct Train: ParsableCommand {
     bar.finish()
     let last = model.trainHistory.last?.losses.total ?? .nan
     printErr(String(format: "train: done, %d iterations in %.0f s; final loss %@; wrote %@", total - first, bar.elapsed, fmt(last), output))
+  }
+}
+
+extension Train {
+  /// Beside the model: `NAME-loss.png` (train loss, averaged over windows, and validation
+  /// loss, log scale) and `NAME-preview.png` (validation photos above, stylised below).
+  func writeFigures(_ model: StyleModel, _ data: DatasetReader) throws {
+    let base = (output as NSString).deletingPathExtension
+    let train = model.trainHistory
+    let window = max(1, train.count / 200)
+    let smoothed = stride(from: 0, to: train.count, by: window).map { start -> (x: Double, y: Double) in
+      let slice = train[start..<min(start + window, train.count)]
+      return (Double(slice.last!.iteration), slice.reduce(0) { $0 + $1.losses.total } / Double(slice.count))
+    }
+    let val = model.valHistory.map { (x: Double($0.iteration), y: $0.losses.total) }
+    let name = ((model.settings.styleName as NSString).lastPathComponent as NSString).deletingPathExtension
+    let plot = LinePlot(title: "TOTAL LOSS, \(name)", xLabel: "ITERATION", series: [
+      .init(name: "TRAIN", color: LinePlot.palette[0], points: smoothed),
+      .init(name: "VALIDATION", color: LinePlot.palette[1], points: val),
+    ])
+    try plot.render().write(to: base + "-loss.png")
+
+    let count = min(4, data.counts[.val]!)
+    let photos = Tensor(shape: [count, 3, data.size, data.size])
+    try data.read(.val, indices: Array(0..<count), into: photos)
+    let painted = model.net.forward(photos)
+    let rows = [(0..<count).map { RGBImage(tensor: photos, index: $0) }, (0..<count).map { RGBImage(tensor: painted, index: $0) }]
+    try contactSheet(rows, cell: data.size).write(to: base + "-preview.png")
   }
 }
 

@@ -1,0 +1,100 @@
+import Foundation
+
+/// A line plot rendered to an image: x linear, y linear or logarithmic, with axes, tick
+/// labels, a title and a legend, for loss curves.
+public struct LinePlot {
+  public struct Series {
+    public var name: String
+    public var color: [UInt8]
+    public var points: [(x: Double, y: Double)]
+    public var dashed = false
+    public init(name: String, color: [UInt8], points: [(x: Double, y: Double)], dashed: Bool = false) {
+      self.name = name
+      self.color = color
+      self.points = points
+      self.dashed = dashed
+    }
+  }
+
+  public var title: String
+  public var xLabel: String
+  public var logY: Bool
+  public var series: [Series]
+
+  public init(title: String, xLabel: String, logY: Bool = true, series: [Series]) {
+    self.title = title
+    self.xLabel = xLabel
+    self.logY = logY
+    self.series = series
+  }
+
+  public static let palette: [[UInt8]] = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189]]
+
+  /// Renders the plot at `width` × `height` pixels.
+  public func render(width: Int = 800, height: Int = 500) -> RGBImage {
+    var image = RGBImage(width: width, height: height, pixels: [UInt8](repeating: 255, count: width * height * 3))
+    let (left, right, top, bottom) = (80, 20, 40, 50)
+    let (pw, ph) = (width - left - right, height - top - bottom)
+    let points = series.flatMap(\.points).filter { $0.y.isFinite && (!logY || $0.y > 0) }
+    image.draw(title, x: left, y: 12, scale: 2)
+    guard !points.isEmpty else { return image }
+    let ty: (Double) -> Double = logY ? { log10($0) } : { $0 }
+    var (x0, x1) = (points.map(\.x).min()!, points.map(\.x).max()!)
+    var (y0, y1) = (points.map { ty($0.y) }.min()!, points.map { ty($0.y) }.max()!)
+    if x1 == x0 { x1 = x0 + 1 }
+    if logY { (y0, y1) = (floor(y0), max(ceil(y1), floor(y0) + 1)) } else if y1 == y0 { y1 = y0 + 1 }
+    func px(_ x: Double) -> Int { left + Int((x - x0) / (x1 - x0) * Double(pw - 1)) }
+    func py(_ y: Double) -> Int { top + ph - 1 - Int((ty(y) - y0) / (y1 - y0) * Double(ph - 1)) }
+
+    // Grid and tick labels.
+    let grey: [UInt8] = [225, 225, 225]
+    if logY {
+      for d in Int(y0)...Int(y1) {
+        let y = top + ph - 1 - Int((Double(d) - y0) / (y1 - y0) * Double(ph - 1))
+        image.fill(x: left, y: y, width: pw, height: 1, color: grey)
+        let label = "1E\(d)"
+        image.draw(label, x: left - 8 - BitmapFont.measure(label), y: y - 3)
+      }
+    } else {
+      for k in 0...4 {
+        let v = y0 + (y1 - y0) * Double(k) / 4
+        let y = top + ph - 1 - Int(Double(k) / 4 * Double(ph - 1))
+        image.fill(x: left, y: y, width: pw, height: 1, color: grey)
+        let label = String(format: "%.3g", v)
+        image.draw(label, x: left - 8 - BitmapFont.measure(label), y: y - 3)
+      }
+    }
+    for k in 0...4 {
+      let v = x0 + (x1 - x0) * Double(k) / 4
+      let x = px(v)
+      image.fill(x: x, y: top, width: 1, height: ph, color: grey)
+      let label = String(format: "%.0f", v)
+      image.draw(label, x: x - BitmapFont.measure(label) / 2, y: top + ph + 8)
+    }
+    image.draw(xLabel, x: left + pw / 2 - BitmapFont.measure(xLabel) / 2, y: top + ph + 26)
+    image.fill(x: left, y: top + ph, width: pw, height: 1, color: [0, 0, 0])
+    image.fill(x: left, y: top, width: 1, height: ph, color: [0, 0, 0])
+
+    // Lines (2 px), then the legend.
+    for s in series {
+      let pts = s.points.filter { $0.y.isFinite && (!logY || $0.y > 0) }
+      for (i, p) in pts.enumerated() {
+        if pts.count == 1 { image.fill(x: px(p.x) - 2, y: py(p.y) - 2, width: 5, height: 5, color: s.color) }
+        guard i > 0 else { continue }
+        let (ax, ay, bx, by) = (px(pts[i - 1].x), py(pts[i - 1].y), px(p.x), py(p.y))
+        let steps = max(abs(bx - ax), abs(by - ay), 1)
+        for t in 0...steps {
+          if s.dashed && (t / 6) % 2 == 1 { continue }
+          let x = ax + (bx - ax) * t / steps, y = ay + (by - ay) * t / steps
+          image.fill(x: x, y: y, width: 2, height: 2, color: s.color)
+        }
+      }
+    }
+    for (k, s) in series.enumerated() {
+      let y = top + 8 + 14 * k
+      image.fill(x: left + pw - 130, y: y + 2, width: 16, height: 3, color: s.color)
+      image.draw(s.name, x: left + pw - 108, y: y)
+    }
+    return image
+  }
+}
