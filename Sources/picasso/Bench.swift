@@ -6,10 +6,12 @@ struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Time the hot paths against the machine's GEMM ceiling.",
     discussion: """
-      Measures cblas_sgemm on square and VGG-shaped matrices (the ceiling), then one Gatys
-      evaluation (VGG19 forward to relu5_1 and backward to the image, content relu4_2, style
-      relu1_1…relu5_1) at each --sizes, reporting min/median/max seconds, GFLOP/s, the share
-      of the ceiling and peak memory. Build with -c release first.
+      Measures cblas_sgemm on square and VGG-shaped matrices (the ceiling), then one Gatys \
+      evaluation (VGG19 forward to relu5_1 and backward to the image, content relu4_2, style \
+      relu1_1…relu5_1) at each --sizes, the transformation network's forward pass at 256, 512 \
+      and 1024, and one training step (batch 4 at 256: network forward and backward, VGG19 \
+      losses, Adam), reporting min/median/max seconds, GFLOP/s, the share of the ceiling and \
+      peak memory. Build with -c release first.
       """)
 
   @Option(help: "Comma-separated image sizes (square) for the Gatys evaluation.")
@@ -17,6 +19,12 @@ struct Bench: ParsableCommand {
 
   @Option(help: "Timed repetitions per case (after one warm-up).")
   var repeats: Int = 3
+
+  @Option(help: "Comma-separated sizes for the transformation network's forward pass.")
+  var transformerSizes: String = "256,512,1024"
+
+  @Flag(help: "Skip the training step.")
+  var noTraining = false
 
   @Option(help: "The VGG19 weights (default: Models/vgg19.h5).")
   var vgg: String?
@@ -80,7 +88,7 @@ struct Bench: ParsableCommand {
     }
 
     let contentLayers = ["relu4_2"], styleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
-    let net = try VGG(weightsFile: vggPath, taps: contentLayers + styleLayers)
+    let vgg19 = try VGG(weightsFile: vggPath, taps: contentLayers + styleLayers)
     for size in sizeList {
       var rng = SplitMix64(seed: 7)
       let image = Tensor(shape: [1, 3, size, size])
@@ -88,17 +96,57 @@ struct Bench: ParsableCommand {
       let style = Tensor(shape: [1, 3, size, size])
       for i in 0..<style.count { style.data[i] = rng.unit() }
       let objective = StyleObjective(
-        vgg: net, styles: [(style, 1)], contentLayers: contentLayers, styleLayers: styleLayers,
+        vgg: vgg19, styles: [(style, 1)], contentLayers: contentLayers, styleLayers: styleLayers,
         weights: LossWeights(content: 1, style: 30, tv: 1))
       objective.setContent(image)
       let gradient = Tensor(shape: image.shape)
       let t = Measure.seconds(repeats: repeats) { _ = objective.evaluate(image, gradient: gradient) }
       // Forward to relu5_1 plus the input-gradient pass of the same convolutions.
-      let flop = 2 * net.forwardFLOP(height: size, width: size, upTo: "relu5_1")
+      let flop = 2 * vgg19.forwardFLOP(height: size, width: size, upTo: "relu5_1")
       add("gatys evaluation \(size)×\(size)", t, flop: flop, ceiling: ceiling)
-      let tf = Measure.seconds(repeats: repeats) { _ = net.forward(image, taps: ["relu5_1"]) }
-      add("vgg19 forward to relu5_1 \(size)×\(size)", tf, flop: net.forwardFLOP(height: size, width: size, upTo: "relu5_1"), ceiling: ceiling)
+      let tf = Measure.seconds(repeats: repeats) { _ = vgg19.forward(image, taps: ["relu5_1"]) }
+      add("vgg19 forward to relu5_1 \(size)×\(size)", tf, flop: vgg19.forwardFLOP(height: size, width: size, upTo: "relu5_1"), ceiling: ceiling)
     }
+    // The transformation network (default architecture, random weights).
+    var rng = SplitMix64(seed: 3)
+    let net = TransformerNet()
+    net.initialise(using: &rng)
+    for size in commaList(transformerSizes).compactMap(Int.init) where (32...4096).contains(size) {
+      let x = Tensor(shape: [1, 3, size, size])
+      for i in 0..<x.count { x.data[i] = rng.unit() }
+      let t = Measure.seconds(repeats: repeats) { _ = net.forward(x) }
+      add("transformer forward 1×3×\(size)×\(size)", t, flop: net.forwardFLOP(height: size, width: size), ceiling: ceiling)
+    }
+
+    // One training step: batch 4 at 256, content relu2_2, style relu1_2…relu4_3.
+    if !noTraining {
+      let (batch, size) = (4, 256)
+      let content = ["relu2_2"], style = ["relu1_2", "relu2_2", "relu3_3", "relu4_3"]
+      let lossNet = try VGG(weightsFile: vggPath, taps: content + style)
+      let painting = Tensor(shape: [1, 3, size, size])
+      for i in 0..<painting.count { painting.data[i] = rng.unit() }
+      let objective = StyleObjective(vgg: lossNet, styles: [(painting, 1)], contentLayers: content, styleLayers: style,
+                                     weights: LossWeights(content: 1, style: 30, tv: 1))
+      let photos = Tensor(shape: [batch, 3, size, size])
+      for i in 0..<photos.count { photos.data[i] = rng.unit() }
+      let adam = Adam()
+      let gradient = Tensor(shape: photos.shape)
+      let t = Measure.seconds(repeats: repeats) {
+        objective.setContent(photos)
+        net.zeroGradients()
+        let y = net.forward(photos)
+        _ = objective.evaluate(y, gradient: gradient)
+        _ = net.backward(photos, gradient)
+        adam.step(net.parameters, net.gradients)
+      }
+      // Network forward, and backward for inputs and weights (3×); VGG forward to relu4_3
+      // and back to the image (2×), plus the content pass to relu2_2.
+      let flop = Double(batch) * (3 * net.forwardFLOP(height: size, width: size)
+        + 2 * lossNet.forwardFLOP(height: size, width: size, upTo: "relu4_3")
+        + lossNet.forwardFLOP(height: size, width: size, upTo: "relu2_2"))
+      add("training step 4×3×256×256", t, flop: flop, ceiling: ceiling)
+    }
+
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

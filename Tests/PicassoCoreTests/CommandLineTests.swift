@@ -6,30 +6,8 @@ import Testing
 /// error naming the file and the problem, a non-zero exit, and no output file.
 @Suite(.serialized)
 struct CommandLineTests {
-  /// The built `picasso` beside this test bundle (swift test builds it first).
-  static let executable: String = {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("picasso").path
-  }()
-
-  struct Result {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-  }
-
-  func picasso(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: Self.executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+  func picasso(_ arguments: [String], environment: [String: String] = [:]) throws -> PicassoRun {
+    try runPicasso(arguments, environment: environment)
   }
 
   /// A photo and a painting written by the test itself.

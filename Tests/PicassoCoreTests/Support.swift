@@ -57,3 +57,36 @@ func maxRelativeDifference(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Dou
   }
   return diff / max(scale, 1e-30)
 }
+
+/// What a run of the `picasso` executable printed and returned.
+struct PicassoRun {
+  var status: Int32
+  var stdout: String
+  var stderr: String
+}
+
+/// The built `picasso` beside this test bundle (swift test builds it first).
+let picassoExecutable: String = {
+  let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+  return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("picasso").path
+}()
+
+/// Runs `picasso` with arguments (and extra environment) as a user would.
+func runPicasso(_ arguments: [String], environment: [String: String] = [:]) throws -> PicassoRun {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: picassoExecutable)
+  process.arguments = arguments
+  process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  let out = Pipe(), err = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  try process.run()
+  let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return PicassoRun(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// The line of a run's stderr that carries its error (empty if none).
+func errorLine(_ run: PicassoRun) -> String {
+  run.stderr.split(separator: "\n").first { $0.contains("error") }.map(String.init) ?? ""
+}

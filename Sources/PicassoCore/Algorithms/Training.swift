@@ -120,7 +120,7 @@ extension TransformerNet {
   }
 
   /// Every leaf layer, depth first.
-  var allLayers: [Layer] {
+  public var allLayers: [Layer] {
     func flatten(_ layer: Layer) -> [Layer] {
       if let s = layer as? Sequential { return s.layers.flatMap(flatten) }
       if let r = layer as? Residual { return flatten(r.body) }

@@ -65,3 +65,22 @@ public final class TransformerNet: Layer {
     return names
   }
 }
+
+extension TransformerNet {
+  /// Floating-point operations (2 per multiply-add) of the convolutions in one forward pass
+  /// on an H×W image.
+  public func forwardFLOP(height: Int, width: Int) -> Double {
+    var (h, w) = (height, width)
+    var total = 0.0
+    for layer in allLayers {
+      if let conv = layer as? Conv2D {
+        h = (h + 2 * conv.pad - conv.kernel) / conv.stride + 1
+        w = (w + 2 * conv.pad - conv.kernel) / conv.stride + 1
+        total += 2 * Double(conv.outChannels * conv.inChannels * conv.kernel * conv.kernel * h * w)
+      } else if layer is Upsample2x {
+        (h, w) = (2 * h, 2 * w)
+      }
+    }
+    return total
+  }
+}

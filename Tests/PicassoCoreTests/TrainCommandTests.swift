@@ -1,0 +1,64 @@
+import Foundation
+import PicassoCore
+import Testing
+
+/// `picasso dataset` and `picasso train` as a user runs them: bad input gets one clear
+/// error line, a non-zero exit, and nothing already written is lost.
+@Suite(.serialized)
+struct TrainCommandTests {
+  func expectError(_ args: [String], mentions: [String]) throws {
+    let r = try runPicasso(args)
+    #expect(r.status != 0, "\(args)")
+    let line = errorLine(r)
+    for m in mentions { #expect(line.contains(m), "'\(line)' should mention '\(m)'") }
+  }
+
+  @Test func datasetCommand() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try TrainingTests.photos(dir, count: 7)
+    let r = try runPicasso(["dataset", "--images", folder, "--output", dir.file("d.h5"), "--size", "32", "--val-count", "2"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("5 train and 2 validation images, 1 skipped"))
+    #expect(r.stderr.contains("broken.jpg"))
+    try FileManager.default.createDirectory(atPath: dir.file("empty"), withIntermediateDirectories: true)
+    try expectError(["dataset", "--images", dir.file("empty"), "--output", dir.file("e.h5")], mentions: ["no JPEG or PNG"])
+    try expectError(["dataset", "--images", dir.file("nowhere"), "--output", dir.file("e.h5")], mentions: ["nowhere", "no such folder"])
+    #expect(!FileManager.default.fileExists(atPath: dir.file("e.h5")))
+  }
+
+  @Test func trainRefusesBadInput() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try TrainingTests.photos(dir, count: 7)
+    _ = try runPicasso(["dataset", "--images", folder, "--output", dir.file("d.h5"), "--size", "32", "--val-count", "2"])
+    let painting = dir.file("photos/p0.png")
+    let common = ["--vgg", Paths.vgg, "--width", "2", "--blocks", "1", "--iterations", "2", "--batch-size", "2"]
+
+    try expectError(["train", "--dataset", dir.file("missing.h5"), "--style", painting, "--output", dir.file("m.h5")] + common,
+                    mentions: ["missing.h5", "no such dataset"])
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: dir.file("d.h5")))
+    try bytes.prefix(bytes.count / 3).write(to: URL(fileURLWithPath: dir.file("truncated.h5")))
+    try expectError(["train", "--dataset", dir.file("truncated.h5"), "--style", painting, "--output", dir.file("m.h5")] + common,
+                    mentions: ["truncated.h5"])
+    try expectError(["train", "--dataset", Paths.vgg, "--style", painting, "--output", dir.file("m.h5")] + common,
+                    mentions: ["not a picasso dataset"])
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--style", dir.file("photos/broken.jpg"), "--output", dir.file("m.h5")] + common,
+                    mentions: ["broken.jpg"])
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--resume", "--output", dir.file("m.h5")] + common,
+                    mentions: ["nothing to resume"])
+    #expect(!FileManager.default.fileExists(atPath: dir.file("m.h5")))
+
+    // A finished run, then a file claiming a future format: resume refuses it, unchanged.
+    let ok = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--style", painting, "--output", dir.file("m.h5")] + common)
+    #expect(ok.status == 0, "\(ok.stderr)")
+    for figure in ["m-loss.png", "m-preview.png"] { #expect(FileManager.default.fileExists(atPath: dir.file(figure))) }
+    do {  // closed again before picasso opens it
+      let file = try HDF5File(dir.file("m.h5"), mode: .readWrite)
+      try file.setAttribute("format", .numbers([2]))
+    }
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--resume", "--output", dir.file("m.h5"), "--iterations", "3",
+                     "--vgg", Paths.vgg], mentions: ["newer"])
+    #expect(try HDF5File(dir.file("m.h5")).number("format") == 2)
+  }
+}
