@@ -23,8 +23,8 @@ struct Bench: ParsableCommand {
   @Option(help: "Comma-separated sizes for the transformation network's forward pass.")
   var transformerSizes: String = "256,512,1024"
 
-  @Flag(help: "Skip the training step.")
-  var noTraining = false
+  @Option(help: "Comma-separated cases to run: gemm, gatys, transformer, training (default: all).")
+  var cases: String = "gemm,gatys,transformer,training"
 
   @Option(help: "The VGG19 weights (default: Models/vgg19.h5).")
   var vgg: String?
@@ -58,14 +58,14 @@ struct Bench: ParsableCommand {
       let gflops = flop / t[0] / 1e9
       let row = Row(
         name: name, seconds_min: t[0], seconds_median: t[t.count / 2], seconds_max: t[t.count - 1],
-        gflop: flop / 1e9, gflops: gflops, percent_of_ceiling: ceiling.map { 100 * gflops / $0 },
+        gflop: flop / 1e9, gflops: gflops, percent_of_ceiling: ceiling.flatMap { $0 > 0 ? 100 * gflops / $0 : nil },
         peak_memory_mb: Double(Measure.peakResidentBytes) / 1048576)
       rows.append(row)
       if !json {
         print(String(
           format: "%-34@ %8.3f %8.3f %8.3f s %9.1f GFLOP %7.1f GFLOP/s %@ %7.0f MB",
           name as NSString, row.seconds_min, row.seconds_median, row.seconds_max, row.gflop, gflops,
-          (ceiling.map { String(format: "%5.1f%%", 100 * gflops / $0) } ?? "      ") as NSString, row.peak_memory_mb))
+          (ceiling.flatMap { $0 > 0 ? String(format: "%5.1f%%", 100 * gflops / $0) : nil } ?? "      ") as NSString, row.peak_memory_mb))
       }
     }
     if !json {
@@ -80,8 +80,9 @@ struct Bench: ParsableCommand {
       ("sgemm conv3_1@512 (256×8192×1152)", 256, 8192, 1152),
       ("sgemm conv4_2@512 (512×4096×4608)", 512, 4096, 4608),
     ]
+    let selected = Set(commaList(cases))
     var ceiling = 0.0
-    for (name, m, n, k) in shapes {
+    for (name, m, n, k) in shapes where selected.contains("gemm") {
       let (t, gflops) = gemmGFLOPS(m: m, n: n, k: k, repeats: repeats)
       ceiling = max(ceiling, gflops)
       add(name, t, flop: 2 * Double(m * n * k), ceiling: nil)
@@ -89,7 +90,7 @@ struct Bench: ParsableCommand {
 
     let contentLayers = ["relu4_2"], styleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
     let vgg19 = try VGG(weightsFile: vggPath, taps: contentLayers + styleLayers)
-    for size in sizeList {
+    for size in sizeList where selected.contains("gatys") {
       var rng = SplitMix64(seed: 7)
       let image = Tensor(shape: [1, 3, size, size])
       for i in 0..<image.count { image.data[i] = rng.unit() }
@@ -111,7 +112,7 @@ struct Bench: ParsableCommand {
     var rng = SplitMix64(seed: 3)
     let net = TransformerNet()
     net.initialise(using: &rng)
-    for size in commaList(transformerSizes).compactMap(Int.init) where (32...4096).contains(size) {
+    for size in commaList(transformerSizes).compactMap(Int.init) where (32...4096).contains(size) && selected.contains("transformer") {
       let x = Tensor(shape: [1, 3, size, size])
       for i in 0..<x.count { x.data[i] = rng.unit() }
       let t = Measure.seconds(repeats: repeats) { _ = net.forward(x) }
@@ -119,7 +120,7 @@ struct Bench: ParsableCommand {
     }
 
     // One training step: batch 4 at 256, content relu2_2, style relu1_2…relu4_3.
-    if !noTraining {
+    if selected.contains("training") {
       let (batch, size) = (4, 256)
       let content = ["relu2_2"], style = ["relu1_2", "relu2_2", "relu3_3", "relu4_3"]
       let lossNet = try VGG(weightsFile: vggPath, taps: content + style)
