@@ -11,6 +11,8 @@ CHDF5_SHIM hid_t CHDF5_NATIVE_UINT8(void) { return H5T_NATIVE_UINT8; }
 CHDF5_SHIM hid_t CHDF5_NATIVE_INT64(void) { return H5T_NATIVE_INT64; }
 CHDF5_SHIM hid_t CHDF5_IEEE_F32LE(void) { return H5T_IEEE_F32LE; }
 CHDF5_SHIM hid_t CHDF5_STD_U8LE(void) { return H5T_STD_U8LE; }
+CHDF5_SHIM hid_t CHDF5_STD_U16LE(void) { return H5T_STD_U16LE; }
+CHDF5_SHIM hid_t CHDF5_NATIVE_UINT16(void) { return H5T_NATIVE_UINT16; }
 CHDF5_SHIM hid_t CHDF5_C_S1(void) { return H5T_C_S1; }
 CHDF5_SHIM unsigned CHDF5_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
 CHDF5_SHIM unsigned CHDF5_ACC_RDWR(void) { return H5F_ACC_RDWR; }

@@ -95,5 +95,12 @@ enum Interrupt {
     }
     signal(SIGINT, handler)
     signal(SIGTERM, handler)
+    // A parent may have started us with these signals blocked (Foundation's Process does):
+    // unblock them, or Ctrl-C and SIGTERM would never arrive.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigaddset(&set, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
   }
 }

@@ -67,6 +67,9 @@ struct Train: ParsableCommand {
   @Flag(help: "Continue the run stored in --output.")
   var resume = false
 
+  @Flag(help: "When training ends, store the weights in float16 (half the size; the checkpoint is dropped).")
+  var float16 = false
+
   @Option(help: "Random seed (initial weights, batches, flips).")
   var seed: UInt64 = 0
 
@@ -128,6 +131,7 @@ struct Train: ParsableCommand {
     try checkWritableFile(output)
     let trainer = try Trainer(model: model, dataset: data, style: painting, vggPath: vggPath)
     let total = resume ? (iterations ?? model.settings.iterations) : model.settings.iterations
+    Interrupt.install()
     printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize), iterations \(trainer.iteration + 1)…\(total)")
 
     func checkpoint() throws {
@@ -135,7 +139,6 @@ struct Train: ParsableCommand {
       try model.save(to: output)
       try writeFigures(model, data)
     }
-    Interrupt.install()
     let bar = ProgressBar(total: total - trainer.iteration, unit: "it")
     let first = trainer.iteration
     while trainer.iteration < total {
@@ -161,6 +164,7 @@ struct Train: ParsableCommand {
       if it % checkpointEvery == 0 || it == total { try checkpoint() }
     }
     bar.finish()
+    if float16 { try model.save(to: output, float16: true) }
     let last = model.trainHistory.last?.losses.total ?? .nan
     printErr(String(format: "train: done, %d iterations in %.0f s; final loss %@; wrote %@", total - first, bar.elapsed, fmt(last), output))
   }

@@ -61,4 +61,38 @@ struct TrainCommandTests {
                      "--vgg", Paths.vgg], mentions: ["newer"])
     #expect(try HDF5File(dir.file("m.h5")).number("format") == 2)
   }
+
+  /// Ctrl-C writes a checkpoint and exits cleanly; --resume then continues from it.
+  @Test func interruptWritesACheckpointAndResumeContinues() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try TrainingTests.photos(dir, count: 7)
+    _ = try runPicasso(["dataset", "--images", folder, "--output", dir.file("d.h5"), "--size", "32", "--val-count", "2"])
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: picassoExecutable)
+    process.arguments = ["train", "--dataset", dir.file("d.h5"), "--style", dir.file("photos/p0.png"), "--output", dir.file("m.h5"),
+                         "--vgg", Paths.vgg, "--width", "2", "--blocks", "1", "--batch-size", "2", "--iterations", "100000",
+                         "--checkpoint-every", "100000", "--validate-every", "100000"]
+    let err = Pipe()
+    process.standardError = err
+    try process.run()
+    // Wait for the start line (printed once the handler is installed), then a few steps.
+    var text = ""
+    while !text.contains("train: "), process.isRunning {
+      text += String(decoding: err.fileHandleForReading.availableData, as: UTF8.self)
+    }
+    Thread.sleep(forTimeInterval: 1)
+    process.interrupt()
+    text += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 130, "\(text)")
+    #expect(text.contains("interrupted; checkpoint at iteration"))
+    let saved = try StyleModel.load(dir.file("m.h5"))
+    let iteration = try #require(saved.checkpoint?.iteration)
+    #expect(iteration > 0)
+    let resumed = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("m.h5"), "--resume",
+                                  "--iterations", "\(iteration + 2)", "--vgg", Paths.vgg])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(try StyleModel.load(dir.file("m.h5")).checkpoint?.iteration == iteration + 2)
+  }
 }

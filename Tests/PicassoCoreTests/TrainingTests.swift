@@ -116,6 +116,13 @@ struct TrainingTests {
     for (p, q) in zip(model.net.parameters, back.net.parameters) { #expect(p.array == q.array) }
     #expect(back.checkpoint == nil)
 
+    // Float16 storage: about half the bytes, weights within half-precision rounding.
+    try model.save(to: dir.file("half.h5"), float16: true)
+    let half = try StyleModel.load(dir.file("half.h5"))
+    for (p, q) in zip(model.net.parameters, half.net.parameters) {
+      for i in 0..<p.count { #expect(abs(p.data[i] - q.data[i]) <= 1e-3 * max(abs(p.data[i]), 1e-2)) }
+    }
+
     let file = try HDF5File(dir.file("m.h5"), mode: .readWrite)
     try file.setAttribute("format", .numbers([99]))
     file.flush()

@@ -7,7 +7,9 @@ import Foundation
 /// `style_name`, `style_size`, `content_layers`, `style_layers`, `content_weight`,
 /// `style_weight`, `tv_weight`, `image_size`, `batch_size`, `learning_rate`, `iterations`
 /// (planned), `seed`, `dataset`; datasets `params/<name>` (float32), `history/train` and
-/// `history/val` ([n, 5]: iteration, content, style, tv, total). A checkpoint adds
+/// `history/val` ([n, 5]: iteration, content, style, tv, total). With `weights_dtype` =
+/// "float16" the parameters are stored as IEEE half-precision bit patterns (uint16): half
+/// the size, for finished models (a checkpoint always keeps float32). A checkpoint adds
 /// `checkpoint/iteration`, `checkpoint/rng`, `checkpoint/adam_t` attributes and
 /// `checkpoint/adam_m/<name>`, `checkpoint/adam_v/<name>`.
 public final class StyleModel {
@@ -61,7 +63,8 @@ public final class StyleModel {
   }
 
   /// Writes the model (and the checkpoint, if any) atomically: a temporary file, then rename.
-  public func save(to path: String) throws {
+  /// `float16` stores the weights in half precision and leaves the checkpoint out.
+  public func save(to path: String, float16: Bool = false) throws {
     let temporary = path + ".tmp-\(getpid())"
     do {
       let file = try HDF5File(temporary, mode: .create)
@@ -83,8 +86,13 @@ public final class StyleModel {
       try file.setAttribute("iterations", .numbers([Double(s.iterations)]))
       try file.setAttribute("seed", .string(String(s.seed)))
       try file.setAttribute("dataset", .string(s.dataset))
+      try file.setAttribute("weights_dtype", .string(float16 ? "float16" : "float32"))
       for (name, p) in zip(net.parameterNames, net.parameters) {
-        try file.write("params/\(name)", shape: p.shape, floats: UnsafeBufferPointer(p.buffer))
+        if float16 {
+          try file.write("params/\(name)", shape: p.shape, halfs: p.buffer.map { Float16($0).bitPattern })
+        } else {
+          try file.write("params/\(name)", shape: p.shape, floats: UnsafeBufferPointer(p.buffer))
+        }
       }
       for (name, history) in [("train", trainHistory), ("val", valHistory)] {
         let rows = history.flatMap { r in
@@ -92,7 +100,7 @@ public final class StyleModel {
         }
         try file.write("history/\(name)", shape: [history.count, 5], floats: rows)
       }
-      if let c = checkpoint {
+      if let c = checkpoint, !float16 {
         try file.createGroup("checkpoint")
         try file.setAttribute("iteration", .numbers([Double(c.iteration)]), of: "checkpoint")
         try file.setAttribute("rng", .string(String(c.rngState)), of: "checkpoint")
@@ -155,8 +163,15 @@ public final class StyleModel {
     s.seed = UInt64(try file.string("seed")) ?? 0
     s.dataset = try file.string("dataset")
     let model = StyleModel(settings: s)
+    let half = (try? file.string("weights_dtype")) == "float16"
     for (name, p) in zip(model.net.parameterNames, model.net.parameters) {
-      let (shape, values) = try file.readFloats("params/\(name)")
+      let shape: [Int], values: [Float]
+      if half {
+        let (s16, v16) = try file.readHalfs("params/\(name)")
+        (shape, values) = (s16, v16.map { Float(Float16(bitPattern: $0)) })
+      } else {
+        (shape, values) = try file.readFloats("params/\(name)")
+      }
       guard shape == p.shape else { throw PicassoError.file(path, "'params/\(name)' has shape \(shape), expected \(p.shape)") }
       values.withUnsafeBufferPointer { p.data.update(from: $0.baseAddress!, count: p.count) }
     }

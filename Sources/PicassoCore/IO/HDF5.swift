@@ -103,6 +103,11 @@ public final class HDF5File {
     try read(name, type: CHDF5_NATIVE_UINT8(), zero: UInt8(0))
   }
 
+  /// Reads a whole dataset converted to uint16 (float16 bit patterns, for one).
+  public func readHalfs(_ name: String) throws -> (shape: [Int], values: [UInt16]) {
+    try read(name, type: CHDF5_NATIVE_UINT16(), zero: UInt16(0))
+  }
+
   private func read<T>(_ name: String, type: hid_t, zero: T) throws -> (shape: [Int], values: [T]) {
     let did = try openDataset(name)
     defer { H5Dclose(did) }
@@ -155,6 +160,14 @@ public final class HDF5File {
     try bytes.withUnsafeBytes {
       try write(name, shape: shape, fileType: CHDF5_STD_U8LE(), memType: CHDF5_NATIVE_UINT8(),
                 bytes: $0.baseAddress, count: bytes.count)
+    }
+  }
+
+  /// Writes a uint16 dataset (float16 bit patterns, for one), creating the groups on its path.
+  public func write(_ name: String, shape: [Int], halfs: [UInt16]) throws {
+    try halfs.withUnsafeBytes {
+      try write(name, shape: shape, fileType: CHDF5_STD_U16LE(), memType: CHDF5_NATIVE_UINT16(),
+                bytes: $0.baseAddress, count: halfs.count)
     }
   }
 
