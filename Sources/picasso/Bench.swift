@@ -44,7 +44,7 @@ struct Bench: ParsableCommand {
   }
 
   func run() throws {
-    do { try bench() } catch { throw fail(error) }
+    try reportingErrors(bench)
   }
 
   private func bench() throws {

@@ -40,7 +40,7 @@ struct Dataset: ParsableCommand {
   }
 
   func run() throws {
-    do {
+    try reportingErrors {
       let photos = try PhotoDataset.findPhotos(in: images)
       guard !photos.isEmpty else {
         throw PicassoError.badInput("no JPEG or PNG photos in \(images.joined(separator: ", "))")
@@ -49,10 +49,7 @@ struct Dataset: ParsableCommand {
       guard val < photos.count else {
         throw PicassoError.badInput("\(photos.count) photos are too few for \(val) validation photos and a training set")
       }
-      let dir = (output as NSString).deletingLastPathComponent
-      guard dir.isEmpty || FileManager.default.fileExists(atPath: dir) else {
-        throw PicassoError.file(output, "the folder '\(dir)' does not exist")
-      }
+      try checkWritableFile(output)
       printErr("dataset: \(photos.count) photos → \(output) (\(size)×\(size), \(val) for validation)")
       let bar = ProgressBar(total: photos.count, unit: "photos")
       let summary = try PhotoDataset.build(
@@ -62,8 +59,6 @@ struct Dataset: ParsableCommand {
       for (path, reason) in summary.skipped { printErr("skipped \(path): \(reason)") }
       printErr(String(format: "dataset: %d train and %d validation images, %d skipped, %.1f MB in %.1f s",
                       summary.train, summary.val, summary.skipped.count, Double(summary.bytes) / 1e6, bar.elapsed))
-    } catch {
-      throw fail(error)
     }
   }
 }

@@ -113,13 +113,7 @@ struct Optimize: ParsableCommand {
   }
 
   func run() throws {
-    do {
-      try optimize()
-    } catch let error as ExitCode {
-      throw error
-    } catch {
-      throw fail(error)
-    }
+    try reportingErrors(optimize)
   }
 
   private func optimize() throws {

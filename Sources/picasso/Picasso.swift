@@ -31,6 +31,18 @@ func fail(_ error: Error) -> ExitCode {
   return ExitCode.failure
 }
 
+/// Runs a command's body, turning every error a user can cause into `fail`'s one line
+/// (exit codes chosen by the body pass through).
+func reportingErrors(_ body: () throws -> Void) throws {
+  do {
+    try body()
+  } catch let exit as ExitCode {
+    throw exit
+  } catch {
+    throw fail(error)
+  }
+}
+
 func printErr(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
@@ -75,6 +87,11 @@ func checkWritableImagePath(_ path: String) throws {
   guard ["png", "jpg", "jpeg"].contains(ext) else {
     throw PicassoError.file(path, "unknown image type '.\(ext)'; use .png or .jpg")
   }
+  try checkWritableFile(path)
+}
+
+/// Checks that a file can be created at `path` (its folder exists and is writable).
+func checkWritableFile(_ path: String) throws {
   let dir = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
   var isDir: ObjCBool = false
   guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {

@@ -30,13 +30,11 @@ struct Sheet: ParsableCommand {
   }
 
   func run() throws {
-    do {
+    try reportingErrors {
       try checkWritableImagePath(output)
       let loaded = try images.map { $0 == "-" ? nil : try RGBImage.read($0) }
       let rows = stride(from: 0, to: loaded.count, by: columns).map { Array(loaded[$0..<min($0 + columns, loaded.count)]) }
       try contactSheet(rows, cell: cell).write(to: output)
-    } catch {
-      throw fail(error)
     }
   }
 }

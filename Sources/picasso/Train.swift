@@ -85,13 +85,7 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
-    do {
-      try train()
-    } catch let error as ExitCode {
-      throw error
-    } catch {
-      throw fail(error)
-    }
+    try reportingErrors(train)
   }
 
   private func train() throws {
@@ -196,14 +190,4 @@ extension Train {
     let rows = [(0..<count).map { RGBImage(tensor: photos, index: $0) }, (0..<count).map { RGBImage(tensor: painted, index: $0) }]
     try contactSheet(rows, cell: data.size).write(to: base + "-preview.png")
   }
-}
-
-/// Checks that a file can be created at `path` (its folder exists and is writable).
-func checkWritableFile(_ path: String) throws {
-  let dir = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
-  var isDir: ObjCBool = false
-  guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-    throw PicassoError.file(path, "the output folder '\(dir)' does not exist")
-  }
-  guard access(dir, W_OK) == 0 else { throw PicassoError.file(path, "the output folder '\(dir)' is not writable") }
 }

@@ -74,9 +74,8 @@ public enum PhotoDataset {
     var rng = SplitMix64(seed: seed)
     var order = photos
     order.shuffle(using: &rng)
-    let temporary = output + ".tmp-\(getpid())"
     var summary = Summary()
-    do {
+    try replaceAtomically(output) { temporary in
       let file = try HDF5File(temporary, mode: .create)
       let item = [3, size, size]
       try file.createGrowingBytes("train/images", itemShape: item, chunkItems: 16)
@@ -114,13 +113,6 @@ public enum PhotoDataset {
       try file.setAttribute("sources", .strings(sources))
       try file.setAttribute("seed", .numbers([Double(seed)]))
       file.flush()
-    } catch {
-      unlink(temporary)
-      throw error
-    }
-    guard rename(temporary, output) == 0 else {
-      unlink(temporary)
-      throw PicassoError.file(output, "cannot write: \(String(cString: strerror(errno)))")
     }
     summary.bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
     return summary

@@ -65,8 +65,7 @@ public final class StyleModel {
   /// Writes the model (and the checkpoint, if any) atomically: a temporary file, then rename.
   /// `float16` stores the weights in half precision and leaves the checkpoint out.
   public func save(to path: String, float16: Bool = false) throws {
-    let temporary = path + ".tmp-\(getpid())"
-    do {
+    try replaceAtomically(path) { temporary in
       let file = try HDF5File(temporary, mode: .create)
       let s = settings
       try file.setAttribute("format", .numbers([Double(Self.formatVersion)]))
@@ -111,13 +110,6 @@ public final class StyleModel {
         }
       }
       file.flush()
-    } catch {
-      unlink(temporary)
-      throw error
-    }
-    guard rename(temporary, path) == 0 else {
-      unlink(temporary)
-      throw PicassoError.file(path, "cannot write: \(String(cString: strerror(errno)))")
     }
   }
 

@@ -134,6 +134,17 @@ public struct RGBImage: Equatable, Sendable {
 /// Writes `data` to `path` through a temporary file in the same folder and a rename, so
 /// readers see the old file or the new one, never half of one.
 public func writeAtomically(_ data: Data, to path: String) throws {
+  try replaceAtomically(path) { temporary in
+    guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+      let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+      throw PicassoError.file(path, "cannot write in '\(dir)' (permission denied or disk full?)")
+    }
+  }
+}
+
+/// Runs `write` on a temporary path beside `path`, then renames it over `path`; if `write`
+/// throws or the rename fails, the temporary file is removed and `path` is left as it was.
+public func replaceAtomically(_ path: String, _ write: (_ temporary: String) throws -> Void) throws {
   let url = URL(fileURLWithPath: path)
   let dir = url.deletingLastPathComponent().path
   var isDirectory: ObjCBool = false
@@ -141,11 +152,15 @@ public func writeAtomically(_ data: Data, to path: String) throws {
     throw PicassoError.file(path, "the folder '\(dir)' does not exist")
   }
   let temporary = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())"
-  guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-    throw PicassoError.file(path, "cannot write in '\(dir)' (permission denied or disk full?)")
+  do {
+    try write(temporary)
+  } catch {
+    unlink(temporary)
+    throw error
   }
   guard rename(temporary, path) == 0 else {
+    let reason = String(cString: strerror(errno))
     unlink(temporary)
-    throw PicassoError.file(path, "cannot replace the file: \(String(cString: strerror(errno)))")
+    throw PicassoError.file(path, "cannot replace the file: \(reason)")
   }
 }
