@@ -91,14 +91,24 @@ public final class Conv2D: Layer {
     if relu, let y = output { reluBackwardInPlace(gy.data, mask: y.data, gy.count) }
     let dx = Tensor.reuse(gradInput, shape: x.shape)
     gradInput = dx
-    dx.fill(0)
     let plane = hOut * wOut
+    let inPlane = g.height * g.width
+    // A stride-1, zero-padded "same" convolution's input gradient is itself such a
+    // convolution: of dY with the kernel transposed (in ↔ out) and rotated 180°. That runs as
+    // im2col + one well-shaped GEMM, with no col2im scatter.
+    // (Not for a few input channels: a GEMM with only Cin rows runs far below the ceiling.)
+    let sameZero = stride == 1 && padding == .zero && 2 * pad == kernel - 1 && inChannels >= 16
+    if sameZero { flipWeights() }
     let band = bandRows(g)
     let col = workspace.buffer(0, count: g.colRows * band * wOut)
-    let dcol = workspace.buffer(1, count: g.colRows * band * wOut)
+    let gradGeometry = ConvGeometry(channels: outChannels, height: hOut, width: wOut, kernel: kernel,
+                                    stride: 1, pad: pad, padding: .zero)
+    let gradBand = bandRows(gradGeometry)
+    let dcol = workspace.buffer(1, count: max(g.colRows * band * wOut, gradGeometry.colRows * gradBand * wOut))
+    if !sameZero { dx.fill(0) }
     for i in 0..<x.n {
-      let xi = x.data + i * inChannels * g.height * g.width
-      let dxi = dx.data + i * inChannels * g.height * g.width
+      let xi = x.data + i * inChannels * inPlane
+      let dxi = dx.data + i * inChannels * inPlane
       let gyi = gy.data + i * outChannels * plane
       if accumulatesParameterGradients {
         for o in 0..<outChannels {
@@ -107,24 +117,57 @@ public final class Conv2D: Layer {
           for j in 0..<plane { s += row[j] }
           biasGrad.data[o] += s
         }
-      }
-      var oy0 = 0
-      while oy0 < hOut {
-        let oy1 = min(hOut, oy0 + band)
-        let cols = (oy1 - oy0) * wOut
-        if accumulatesParameterGradients {
+        var oy0 = 0
+        while oy0 < hOut {
+          let oy1 = min(hOut, oy0 + band)
+          let cols = (oy1 - oy0) * wOut
           im2col(xi, g, rows: oy0, oy1, into: col)
           gemm(transB: true, m: outChannels, n: g.colRows, k: cols,
                a: gyi + oy0 * wOut, lda: plane, b: col, ldb: cols,
                beta: 1, c: weightGrad.data, ldc: g.colRows)
+          oy0 = oy1
         }
-        gemm(transA: true, m: g.colRows, n: cols, k: outChannels,
-             a: weight.data, lda: g.colRows, b: gyi + oy0 * wOut, ldb: plane,
-             c: dcol, ldc: cols)
-        col2im(dcol, g, rows: oy0, oy1, addingInto: dxi)
-        oy0 = oy1
+      }
+      if sameZero {
+        // dX = W̃ · col(dY), W̃ [Cin, Cout·k·k] the flipped kernel.
+        var y0 = 0
+        while y0 < g.height {
+          let y1 = min(g.height, y0 + gradBand)
+          let cols = (y1 - y0) * g.width
+          im2col(gyi, gradGeometry, rows: y0, y1, into: dcol)
+          gemm(m: inChannels, n: cols, k: gradGeometry.colRows, a: flipped!.data, lda: gradGeometry.colRows,
+               b: dcol, ldb: cols, c: dxi + y0 * g.width, ldc: inPlane)
+          y0 = y1
+        }
+      } else {
+        var oy0 = 0
+        while oy0 < hOut {
+          let oy1 = min(hOut, oy0 + band)
+          let cols = (oy1 - oy0) * wOut
+          gemm(transA: true, m: g.colRows, n: cols, k: outChannels,
+               a: weight.data, lda: g.colRows, b: gyi + oy0 * wOut, ldb: plane,
+               c: dcol, ldc: cols)
+          col2im(dcol, g, rows: oy0, oy1, addingInto: dxi)
+          oy0 = oy1
+        }
       }
     }
     return dx
+  }
+
+  private var flipped: Tensor?
+
+  /// W̃[ci, (co·k + ky)·k + kx] = W[co, ci, k−1−ky, k−1−kx], refreshed from the current weights.
+  private func flipWeights() {
+    let kk = kernel * kernel
+    let f = Tensor.reuse(flipped, shape: [inChannels, outChannels * kk])
+    flipped = f
+    for co in 0..<outChannels {
+      for ci in 0..<inChannels {
+        let src = weight.data + (co * inChannels + ci) * kk
+        let dst = f.data + ci * outChannels * kk + co * kk
+        for j in 0..<kk { dst[j] = src[kk - 1 - j] }
+      }
+    }
   }
 }
