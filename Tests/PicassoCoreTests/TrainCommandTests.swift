@@ -95,4 +95,20 @@ struct TrainCommandTests {
     #expect(resumed.status == 0, "\(resumed.stderr)")
     #expect(try StyleModel.load(dir.file("m.h5")).checkpoint?.iteration == iteration + 2)
   }
+
+  /// A loss that overflows stops training with a message and keeps the last good checkpoint.
+  @Test func nonFiniteLossStopsAndKeepsTheCheckpoint() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try TrainingTests.photos(dir, count: 7)
+    _ = try runPicasso(["dataset", "--images", folder, "--output", dir.file("d.h5"), "--size", "32", "--val-count", "2"])
+    let r = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--style", dir.file("photos/p0.png"), "--output", dir.file("m.h5"),
+                            "--vgg", Paths.vgg, "--width", "2", "--blocks", "1", "--batch-size", "2", "--iterations", "50",
+                            "--learning-rate", "1e30", "--checkpoint-every", "1", "--validate-every", "100"])
+    #expect(r.status != 0)
+    #expect(errorLine(r).contains("the loss became"), "\(r.stderr)")
+    let saved = try StyleModel.load(dir.file("m.h5"))
+    let iteration = try #require(saved.checkpoint?.iteration)
+    #expect(iteration >= 1 && iteration < 50)
+  }
 }

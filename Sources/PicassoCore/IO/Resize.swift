@@ -106,7 +106,9 @@ extension RGBImage {
   }
 }
 
+/// Rounds and clamps to 0…255; NaN becomes 0 (a diverged network must not crash a preview).
 @inline(__always)
 func toByte(_ v: Float) -> UInt8 {
-  UInt8(min(max(v, 0), 255).rounded())
+  guard !v.isNaN else { return 0 }
+  return UInt8(min(max(v, 0), 255).rounded())
 }
