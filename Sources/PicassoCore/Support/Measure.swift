@@ -20,13 +20,6 @@ public enum Measure {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return usage.ru_maxrss * 1024
   }
-
-  /// The current resident memory of this process, in bytes (/proc/self/statm).
-  public static var residentBytes: Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-    let parts = text.split(separator: " ")
-    return parts.count > 1 ? (Int(parts[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
-  }
 }
 
 /// GEMM throughput on one shape, C[M×N] = A[M×K]·B[K×N], in GFLOP/s (best of `repeats`).
