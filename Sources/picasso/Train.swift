@@ -53,10 +53,15 @@ struct Train: ParsableCommand {
   var styleSize: Int?
 
   @Option(help: "Width of the first layer; the next two are 2× and 4× (default 32: 32-64-128).")
-  var width: Int = 32
+  var width: Int?
 
-  @Option(help: "Residual blocks.")
-  var blocks: Int = 5
+  @Option(help: "Residual blocks (default 5).")
+  var blocks: Int?
+
+  @Option(help: ArgumentHelp(
+    "The network in fast-neural-style's notation, instead of --width/--blocks.",
+    discussion: "The default is \(TransformerNet.Architecture().string).", valueName: "layers"))
+  var arch: String?
 
   @Option(help: "Write a checkpoint every N iterations.")
   var checkpointEvery: Int = 500
@@ -79,7 +84,8 @@ struct Train: ParsableCommand {
   func validate() throws {
     if let iterations { guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1.") } }
     guard (1...256).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 256.") }
-    guard (1...1024).contains(width), (0...64).contains(blocks) else { throw ValidationError("--width must be 1…1024 and --blocks 0…64.") }
+    guard (1...1024).contains(width ?? 32), (0...64).contains(blocks ?? 5) else { throw ValidationError("--width must be 1…1024 and --blocks 0…64.") }
+    guard arch == nil || (width == nil && blocks == nil) else { throw ValidationError("Give either --arch or --width/--blocks, not both.") }
     guard checkpointEvery >= 1, validateEvery >= 1 else { throw ValidationError("--checkpoint-every and --validate-every must be at least 1.") }
     guard resume || style != nil else { throw ValidationError("Give the painting with --style (or --resume a run).") }
   }
@@ -108,7 +114,12 @@ struct Train: ParsableCommand {
       let paintingFull = try RGBImage.read(style!)
       painting = paintingFull.resized(longSide: styleSize ?? data.size)
       var s = StyleModel.Settings()
-      s.architecture = .init(widths: [width, 2 * width, 4 * width], blocks: blocks)
+      if let arch {
+        s.architecture = try .init(string: arch)
+      } else {
+        let w = width ?? 32
+        s.architecture = .init(widths: [w, 2 * w, 4 * w], blocks: blocks ?? 5)
+      }
       s.styleName = style!
       s.styleSize = [painting.width, painting.height]
       s.contentLayers = commaList(contentLayers)

@@ -75,6 +75,27 @@ struct GradientTests {
     checkLayer("banded conv", conv, input: x)
   }
 
+  /// The flipped-kernel input gradient of stride-1 convs with many input channels, against
+  /// finite differences and against the col2im reference, for both paddings and a band
+  /// smaller than the image.
+  @Test(arguments: [(3, Padding.zero), (3, .reflect), (9, .reflect), (5, .zero)])
+  func flippedKernelGradient(kernel: Int, padding: Padding) {
+    let x = randomTensor([2, 16, 11, 10], seed: 3)
+    func make(limit: Int = 64 << 20) -> Conv2D {
+      let conv = Conv2D(16, 3, kernel: kernel, padding: padding, workspace: Workspace(limitBytes: limit))
+      conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 1, lo: -0.2, hi: 0.2))
+      conv.bias.copy(from: randomTensor(conv.bias.shape, seed: 2))
+      return conv
+    }
+    let fast = make(limit: 3 * kernel * kernel * 10 * 4 * 2 * 3), reference = make()
+    reference.usesFlippedKernelGradient = false
+    let r = randomTensor(fast.forward(x).shape, seed: 5)
+    _ = reference.forward(x)
+    let a = fast.backward(x, r.clone()).clone(), b = reference.backward(x, r.clone())
+    #expect(maxRelativeDifference(UnsafeBufferPointer(a.buffer), b.array) < 1e-5)
+    checkLayer("flipped conv k\(kernel) \(padding)", fast, input: x)
+  }
+
   @Test(arguments: [Pool2D.Kind.max, .avg])
   func pooling(kind: Pool2D.Kind) {
     checkLayer("\(kind) pool", Pool2D(kind), input: randomTensor([2, 3, 7, 9], seed: 6), eps: 1e-3)

@@ -88,5 +88,5 @@ func runPicasso(_ arguments: [String], environment: [String: String] = [:]) thro
 
 /// The line of a run's stderr that carries its error (empty if none).
 func errorLine(_ run: PicassoRun) -> String {
-  run.stderr.split(separator: "\n").first { $0.contains("error") }.map(String.init) ?? ""
+  run.stderr.split(separator: "\n").first { $0.lowercased().contains("error") }.map(String.init) ?? ""
 }

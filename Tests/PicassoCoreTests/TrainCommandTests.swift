@@ -28,6 +28,8 @@ struct TrainCommandTests {
   }
 
   @Test func trainRefusesBadInput() throws {
+    try expectError(["train", "--dataset", "x.h5", "--style", "s.png", "--output", "m.h5", "--arch", "c9s1-32,d64", "--blocks", "2"],
+                    mentions: ["--arch", "not both"])
     let dir = TemporaryFolder()
     defer { dir.remove() }
     let folder = try TrainingTests.photos(dir, count: 7)

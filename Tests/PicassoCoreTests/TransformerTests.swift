@@ -7,6 +7,21 @@ import Testing
 struct TransformerTests {
   let gradients = GradientTests()
 
+  /// fast-neural-style's -arch notation: the default network round-trips, slimmer ones parse,
+  /// and shapes this network cannot take are refused with the expected form in the message.
+  @Test func architectureStrings() throws {
+    let standard = TransformerNet.Architecture()
+    #expect(standard.string == "c9s1-32,d64,d128,R128,R128,R128,R128,R128,u64,u32,c9s1-3")
+    #expect(try TransformerNet.Architecture(string: standard.string) == standard)
+    let slim = try TransformerNet.Architecture(string: "c9s1-16,d32,d64,R64,R64,R64,u32,u16,c9s1-3")
+    #expect(slim == .init(widths: [16, 32, 64], blocks: 3))
+    #expect(try TransformerNet.Architecture(string: "c9s1-8,d16,d32,u16,u8,c9s1-3").blocks == 0)
+    for bad in ["", "c9s1-32,d64,d128,R64,u64,u32,c9s1-3", "c9s1-32,d64,d128,R128,u32,u64,c9s1-3",
+                "c7s1-32,d64,d128,R128,u64,u32,c9s1-3", "c9s1-32,d64,d128,R128,u64,u32,c9s1-4", "c9s1-0,d64,d128,u64,u0,c9s1-3"] {
+      #expect(throws: PicassoError.self, "\(bad)") { try TransformerNet.Architecture(string: bad) }
+    }
+  }
+
   @Test func instanceNorm() {
     let norm = InstanceNorm(3)
     norm.gamma.copy(from: Tensor(shape: [3], values: [1.2, 0.7, -0.5]))

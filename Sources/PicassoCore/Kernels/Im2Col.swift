@@ -133,3 +133,26 @@ func col2im(
     }
   }
 }
+
+/// The adjoint of reflection padding by `g.pad`: adds the gradient of the padded image at
+/// `padded` ([Cin, H+2p, W+2p]) into `dx` ([Cin, H, W]), each border pixel onto the pixel it
+/// mirrors.
+func foldReflection(_ padded: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+  let (H, W, p) = (g.height, g.width, g.pad)
+  let (ph, pw) = (H + 2 * p, W + 2 * p)
+  parallelFor(g.channels) { channels in
+    for ci in channels {
+      let src = padded + ci * ph * pw
+      let dst = dx + ci * H * W
+      for u in 0..<ph {
+        let row = dst + reflect(u - p, H) * W
+        let from = src + u * pw
+        for x in 0..<W { row[x] += from[x + p] }
+        for v in 0..<p {
+          row[reflect(v - p, W)] += from[v]
+          row[reflect(W + v, W)] += from[W + p + v]
+        }
+      }
+    }
+  }
+}

@@ -15,6 +15,11 @@ public final class Conv2D: Layer {
   public let weightGrad: Tensor, biasGrad: Tensor
   /// When false, backward computes only dX (a frozen loss network).
   public var accumulatesParameterGradients = true
+  /// When false, backward skips dX and returns zeros (a network's first layer, whose input
+  /// is data).
+  public var computesInputGradient = true
+  /// When false, dX always goes through col2im (the plain reference for the flipped-kernel path).
+  public var usesFlippedKernelGradient = true
   public let workspace: Workspace
 
   private var output: Tensor?
@@ -93,19 +98,24 @@ public final class Conv2D: Layer {
     gradInput = dx
     let plane = hOut * wOut
     let inPlane = g.height * g.width
-    // A stride-1, zero-padded "same" convolution's input gradient is itself such a
-    // convolution: of dY with the kernel transposed (in ↔ out) and rotated 180°. That runs as
-    // im2col + one well-shaped GEMM, with no col2im scatter.
+    // A stride-1 "same" convolution's input gradient is itself a convolution: of dY with the
+    // kernel transposed (in ↔ out) and rotated 180°. That runs as im2col + one well-shaped
+    // GEMM, with no col2im scatter. With zero padding it gives dX directly; with reflection
+    // padding it gives the gradient of the padded input (dY padded by k−1), whose border is
+    // then folded back onto the pixels it mirrors.
     // (Not for a few input channels: a GEMM with only Cin rows runs far below the ceiling.)
-    let sameZero = stride == 1 && padding == .zero && 2 * pad == kernel - 1 && inChannels >= 16
-    if sameZero { flipWeights() }
+    let flippedPath = usesFlippedKernelGradient && computesInputGradient && stride == 1 && 2 * pad == kernel - 1 && inChannels >= 16
+    if flippedPath { flipWeights() }
     let band = bandRows(g)
     let col = workspace.buffer(0, count: g.colRows * band * wOut)
     let gradGeometry = ConvGeometry(channels: outChannels, height: hOut, width: wOut, kernel: kernel,
-                                    stride: 1, pad: pad, padding: .zero)
+                                    stride: 1, pad: padding == .zero ? pad : kernel - 1, padding: .zero)
+    let (gradHeight, gradWidth) = (gradGeometry.outHeight, gradGeometry.outWidth)
     let gradBand = bandRows(gradGeometry)
-    let dcol = workspace.buffer(1, count: max(g.colRows * band * wOut, gradGeometry.colRows * gradBand * wOut))
-    if !sameZero { dx.fill(0) }
+    let dcol = workspace.buffer(1, count: max(g.colRows * band * wOut, gradGeometry.colRows * gradBand * gradWidth))
+    let foldsPadding = flippedPath && padding == .reflect
+    let dxPadded = foldsPadding ? workspace.buffer(2, count: inChannels * gradHeight * gradWidth) : dcol
+    if !flippedPath || foldsPadding { dx.fill(0) }
     for i in 0..<x.n {
       let xi = x.data + i * inChannels * inPlane
       let dxi = dx.data + i * inChannels * inPlane
@@ -128,17 +138,20 @@ public final class Conv2D: Layer {
           oy0 = oy1
         }
       }
-      if sameZero {
-        // dX = W̃ · col(dY), W̃ [Cin, Cout·k·k] the flipped kernel.
+      if !computesInputGradient { continue }
+      if flippedPath {
+        // dX (or dX padded) = W̃ · col(dY), W̃ [Cin, Cout·k·k] the flipped kernel.
+        let target = foldsPadding ? dxPadded : dxi
         var y0 = 0
-        while y0 < g.height {
-          let y1 = min(g.height, y0 + gradBand)
-          let cols = (y1 - y0) * g.width
+        while y0 < gradHeight {
+          let y1 = min(gradHeight, y0 + gradBand)
+          let cols = (y1 - y0) * gradWidth
           im2col(gyi, gradGeometry, rows: y0, y1, into: dcol)
           gemm(m: inChannels, n: cols, k: gradGeometry.colRows, a: flipped!.data, lda: gradGeometry.colRows,
-               b: dcol, ldb: cols, c: dxi + y0 * g.width, ldc: inPlane)
+               b: dcol, ldb: cols, c: target + y0 * gradWidth, ldc: gradHeight * gradWidth)
           y0 = y1
         }
+        if foldsPadding { foldReflection(dxPadded, into: dxi, g) }
       } else {
         var oy0 = 0
         while oy0 < hOut {

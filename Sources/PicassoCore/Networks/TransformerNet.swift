@@ -1,3 +1,5 @@
+import Foundation
+
 /// The image transformation network of Johnson, Alahi & Fei-Fei (2016) with Ulyanov's
 /// instance norm, laid out as pytorch/examples' fast_neural_style TransformerNet:
 ///
@@ -16,6 +18,33 @@ public final class TransformerNet: Layer {
       self.widths = widths
       self.blocks = blocks
     }
+
+    /// fast-neural-style's `-arch` notation for this network: `c9s1-32,d64,d128,R128,R128,R128,R128,R128,u64,u32,c9s1-3`
+    /// (cK s1-W: K×K stride-1 conv to W channels; dW: stride-2 3×3 conv; RW: residual block; uW: ×2 upsample + 3×3 conv).
+    public var string: String {
+      let (w1, w2, w3) = (widths[0], widths[1], widths[2])
+      return (["c9s1-\(w1)", "d\(w2)", "d\(w3)"] + Array(repeating: "R\(w3)", count: blocks) + ["u\(w2)", "u\(w1)", "c9s1-3"])
+        .joined(separator: ",")
+    }
+
+    /// Parses the notation of `string`. Only this network's shape is supported (the widths and
+    /// the number of residual blocks are free); anything else is an error that says what is expected.
+    public init(string: String) throws {
+      let parts = string.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+      func width(_ part: String, _ prefix: String) -> Int? {
+        guard part.hasPrefix(prefix), let w = Int(part.dropFirst(prefix.count)), (1...1024).contains(w) else { return nil }
+        return w
+      }
+      let expected = "expected c9s1-W1,dW2,dW3,RW3 (repeated),uW2,uW1,c9s1-3, for example \(Architecture().string)"
+      guard parts.count >= 6, let w1 = width(parts[0], "c9s1-"), let w2 = width(parts[1], "d"), let w3 = width(parts[2], "d"),
+        width(parts[parts.count - 3], "u") == w2, width(parts[parts.count - 2], "u") == w1, parts[parts.count - 1] == "c9s1-3"
+      else { throw PicassoError.badInput("unsupported architecture \"\(string)\": \(expected)") }
+      let residual = parts[3..<(parts.count - 3)]
+      guard residual.allSatisfy({ width($0, "R") == w3 }) else {
+        throw PicassoError.badInput("unsupported architecture \"\(string)\": every residual block must be R\(w3); \(expected)")
+      }
+      self.init(widths: [w1, w2, w3], blocks: residual.count)
+    }
   }
 
   public let architecture: Architecture
@@ -29,8 +58,10 @@ public final class TransformerNet: Layer {
     func conv(_ i: Int, _ o: Int, _ k: Int, stride: Int = 1) -> Conv2D {
       Conv2D(i, o, kernel: k, stride: stride, padding: .reflect, workspace: ws)
     }
+    let first = conv(3, w1, 9)
+    first.computesInputGradient = false  // its input is the photo
     var layers: [Layer] = [
-      conv(3, w1, 9), InstanceNorm(w1), ReLU(),
+      first, InstanceNorm(w1), ReLU(),
       conv(w1, w2, 3, stride: 2), InstanceNorm(w2), ReLU(),
       conv(w2, w3, 3, stride: 2), InstanceNorm(w3), ReLU(),
     ]
