@@ -139,12 +139,14 @@ struct Train: ParsableCommand {
     Interrupt.install()
     printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize), iterations \(trainer.iteration + 1)…\(total)")
 
+    let secondsBefore = model.trainingSeconds
+    let bar = ProgressBar(total: total - trainer.iteration, unit: "it")
     func checkpoint() throws {
+      model.trainingSeconds = secondsBefore + bar.elapsed
       trainer.recordCheckpoint()
       try model.save(to: output)
       try writeFigures(model, data)
     }
-    let bar = ProgressBar(total: total - trainer.iteration, unit: "it")
     let first = trainer.iteration
     while trainer.iteration < total {
       if Interrupt.requested {
@@ -169,7 +171,10 @@ struct Train: ParsableCommand {
       if it % checkpointEvery == 0 || it == total { try checkpoint() }
     }
     bar.finish()
-    if float16 { try model.save(to: output, float16: true) }
+    if float16 {
+      model.trainingSeconds = secondsBefore + bar.elapsed
+      try model.save(to: output, float16: true)
+    }
     let last = model.trainHistory.last?.losses.total ?? .nan
     printErr(String(format: "train: done, %d iterations in %.0f s; final loss %@; wrote %@", total - first, bar.elapsed, fmt(last), output))
   }

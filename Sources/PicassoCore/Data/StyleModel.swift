@@ -6,7 +6,7 @@ import Foundation
 /// Layout (format 1): attributes `format`, `kind` = "picasso-style-model", `widths`, `blocks`,
 /// `style_name`, `style_size`, `content_layers`, `style_layers`, `content_weight`,
 /// `style_weight`, `tv_weight`, `image_size`, `batch_size`, `learning_rate`, `iterations`
-/// (planned), `seed`, `dataset`; datasets `params/<name>` (float32), `history/train` and
+/// (planned), `seed`, `dataset`, `training_seconds`; datasets `params/<name>` (float32), `history/train` and
 /// `history/val` ([n, 5]: iteration, content, style, tv, total). With `weights_dtype` =
 /// "float16" the parameters are stored as IEEE half-precision bit patterns (uint16): half
 /// the size, for finished models (a checkpoint always keeps float32). A checkpoint adds
@@ -56,6 +56,8 @@ public final class StyleModel {
   public var trainHistory: [Record] = []
   public var valHistory: [Record] = []
   public var checkpoint: Checkpoint?
+  /// Wall-clock seconds spent training, summed over resumed runs (attribute `training_seconds`).
+  public var trainingSeconds: Double = 0
 
   public init(settings: Settings, net: TransformerNet? = nil) {
     self.settings = settings
@@ -85,6 +87,7 @@ public final class StyleModel {
       try file.setAttribute("iterations", .numbers([Double(s.iterations)]))
       try file.setAttribute("seed", .string(String(s.seed)))
       try file.setAttribute("dataset", .string(s.dataset))
+      try file.setAttribute("training_seconds", .numbers([trainingSeconds]))
       try file.setAttribute("weights_dtype", .string(float16 ? "float16" : "float32"))
       for (name, p) in zip(net.parameterNames, net.parameters) {
         if float16 {
@@ -155,6 +158,7 @@ public final class StyleModel {
     s.seed = UInt64(try file.string("seed")) ?? 0
     s.dataset = try file.string("dataset")
     let model = StyleModel(settings: s)
+    model.trainingSeconds = (try? file.number("training_seconds")) ?? 0
     let half = (try? file.string("weights_dtype")) == "float16"
     for (name, p) in zip(model.net.parameterNames, model.net.parameters) {
       let shape: [Int], values: [Float]

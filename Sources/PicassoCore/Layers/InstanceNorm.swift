@@ -10,6 +10,10 @@ public final class InstanceNorm: Layer {
   public let gammaGrad: Tensor, betaGrad: Tensor
   private var output: Tensor?, gradInput: Tensor?
   private var mean: [Float] = [], rstd: [Float] = []
+  /// When set, forward normalises every image with these per-channel statistics instead of
+  /// its own: the whole image's, accumulated tile by tile when a large photo is rendered in
+  /// tiles (see `Stylizer`). Forward only.
+  public var fixedStatistics: (mean: [Float], rstd: [Float])?
 
   public init(_ channels: Int, epsilon: Float = 1e-5) {
     self.channels = channels
@@ -34,15 +38,20 @@ public final class InstanceNorm: Layer {
       parallelFor(planes) { range in
         for p in range {
           let src = x.data + p * m, dst = y.data + p * m
-          var s = 0.0, s2 = 0.0
-          for j in 0..<m { let v = Double(src[j]); s += v; s2 += v * v }
-          let mu = s / Double(m)
-          let variance = max(s2 / Double(m) - mu * mu, 0)
-          let r = Float(1 / (variance + Double(epsilon)).squareRoot())
-          meanP[p] = Float(mu)
-          rstdP[p] = r
           let c = p % channels
-          let scale = gamma.data[c] * r, shift = beta.data[c] - Float(mu) * scale
+          let mu: Float, r: Float
+          if let fixed = fixedStatistics {
+            (mu, r) = (fixed.mean[c], fixed.rstd[c])
+          } else {
+            var s = 0.0, s2 = 0.0
+            for j in 0..<m { let v = Double(src[j]); s += v; s2 += v * v }
+            let mean = s / Double(m)
+            let variance = max(s2 / Double(m) - mean * mean, 0)
+            (mu, r) = (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
+          }
+          meanP[p] = mu
+          rstdP[p] = r
+          let scale = gamma.data[c] * r, shift = beta.data[c] - mu * scale
           for j in 0..<m { dst[j] = src[j] * scale + shift }
         }
       }

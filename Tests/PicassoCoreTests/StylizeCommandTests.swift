@@ -1,0 +1,87 @@
+import Foundation
+import PicassoCore
+import Testing
+
+/// `picasso stylize` as a user runs it on files and folders, good and bad.
+@Suite(.serialized)
+struct StylizeCommandTests {
+  /// A small model file (random weights) in `dir`.
+  static func model(_ dir: TemporaryFolder) throws -> String {
+    var settings = StyleModel.Settings()
+    settings.architecture = .init(widths: [4, 8, 8], blocks: 1)
+    settings.styleName = "painting.png"
+    let model = StyleModel(settings: settings, net: StylizeTests.network())
+    let path = dir.file("model.h5")
+    try model.save(to: path)
+    return path
+  }
+
+  @Test func foldersAreMirroredAndBadFilesListed() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let model = try Self.model(dir)
+    let folder = try TrainingTests.photos(dir, count: 4)  // + broken.jpg and readme.txt
+    try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3]).write(to: URL(fileURLWithPath: folder + "/nested/truncated.png"))
+    try Data().write(to: URL(fileURLWithPath: folder + "/empty.jpg"))
+    let out = dir.file("out")
+    let r = try runPicasso(["stylize", "--model", model, "--output-dir", out, "--json", folder])
+    #expect(r.status == 1, "\(r.stderr)")
+    #expect(r.stderr.contains("4 rendered, 3 failed"), "\(r.stderr)")
+    for bad in ["broken.jpg", "truncated.png", "empty.jpg"] { #expect(r.stderr.contains(bad)) }
+    #expect(!r.stderr.contains("readme"))
+    let lines = r.stdout.split(separator: "\n")
+    #expect(lines.count == 4)
+    for i in 0..<4 {
+      let name = i % 2 == 0 ? "photos/p\(i).png" : "photos/nested/p\(i).png"
+      let source = try RGBImage.read(i % 2 == 0 ? "\(folder)/p\(i).png" : "\(folder)/nested/p\(i).jpg")
+      let painted = try RGBImage.read(out + "/" + name)
+      #expect(painted.width == source.width && painted.height == source.height, "\(name)")
+    }
+    // A second run skips what exists; --overwrite redoes it; jpg output and strength 0.
+    let again = try runPicasso(["stylize", "--model", model, "--output-dir", out, folder])
+    #expect(again.status == 1 && again.stderr.contains("0 rendered, 3 failed, 4 skipped"), "\(again.stderr)")
+    let plain = try runPicasso(["stylize", "--model", model, "--output-dir", out, "--overwrite", "--format", "jpg",
+                                "--strength", "0", "--quality", "100", folder + "/p0.png"])
+    #expect(plain.status == 0, "\(plain.stderr)")
+    let photo = try RGBImage.read(folder + "/p0.png"), unpainted = try RGBImage.read(out + "/p0.jpg")
+    #expect(StylizeTests.difference(photo, unpainted).mean < 3)
+  }
+
+  @Test func badModelsAndFoldersGetOneLine() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let model = try Self.model(dir)
+    let photo = dir.file("photo.png")
+    try StylizeTests.photo(width: 40, height: 30).write(to: photo)
+
+    func expectError(_ args: [String], mentions: [String]) throws {
+      let r = try runPicasso(["stylize"] + args)
+      #expect(r.status != 0, "\(args)")
+      let line = errorLine(r)
+      for m in mentions { #expect(line.contains(m), "'\(line)' should mention '\(m)'") }
+    }
+    // A corrupt model file: the first bytes of a real one.
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: model))
+    try bytes.prefix(3000).write(to: URL(fileURLWithPath: dir.file("corrupt.h5")))
+    try expectError(["--model", dir.file("corrupt.h5"), "--output-dir", dir.file("o1"), photo], mentions: ["corrupt.h5"])
+    // A model from a future format.
+    try FileManager.default.copyItem(atPath: model, toPath: dir.file("future.h5"))
+    do {
+      let file = try HDF5File(dir.file("future.h5"), mode: .readWrite)
+      try file.setAttribute("format", .numbers([7]))
+    }
+    try expectError(["--model", dir.file("future.h5"), "--output-dir", dir.file("o2"), photo], mentions: ["future.h5", "newer"])
+    // An output folder that cannot be created or written.
+    try Data("x".utf8).write(to: URL(fileURLWithPath: dir.file("file")))
+    try expectError(["--model", model, "--output-dir", dir.file("file/sub"), photo], mentions: ["cannot be created"])
+    // An image over the pixel limit is refused with the limit and the flag.
+    let r = try runPicasso(["stylize", "--model", model, "--output-dir", dir.file("o3"), "--max-pixels", "1000", photo])
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("photo.png") && r.stderr.contains("--max-pixels"), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.file("o3/photo.png")))
+    // No photos at all.
+    try FileManager.default.createDirectory(atPath: dir.file("empty"), withIntermediateDirectories: true)
+    try expectError(["--model", model, "--output-dir", dir.file("o4"), dir.file("empty")], mentions: ["no JPEG or PNG"])
+    try expectError(["--model", model, "--strength", "2", photo], mentions: ["--strength"])
+  }
+}
