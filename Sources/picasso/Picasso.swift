@@ -12,11 +12,12 @@ struct Picasso: ParsableCommand {
       dataset   Turn folders of photos into an HDF5 training set.
       train     Learn a feed-forward filter for one painting (Johnson et al. 2016).
       stylize   Paint photos and folders with a trained filter, one forward pass each.
+      models    List trained models with their painting, network, training and losses.
       sheet     Put images side by side in a grid.
       bench     Time the hot paths and compare with the machine's GEMM ceiling.
       """,
     version: PicassoVersion.string,
-    subcommands: [Optimize.self, Dataset.self, Train.self, Stylize.self, Sheet.self, Bench.self]
+    subcommands: [Optimize.self, Dataset.self, Train.self, Stylize.self, Models.self, Sheet.self, Bench.self]
   )
 
   static func main() {

@@ -84,4 +84,16 @@ struct StylizeCommandTests {
     try expectError(["--model", model, "--output-dir", dir.file("o4"), dir.file("empty")], mentions: ["no JPEG or PNG"])
     try expectError(["--model", model, "--strength", "2", photo], mentions: ["--strength"])
   }
+
+  @Test func modelsListsModelsAndRefusesOtherFiles() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    _ = try Self.model(dir)
+    try Data("x".utf8).write(to: URL(fileURLWithPath: dir.file("notes.h5")))
+    let r = try runPicasso(["models", "--json", dir.file("model.h5")])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains(#""architecture":"c9s1-4,d8,d8,R8,u8,u4,c9s1-3""#) && r.stdout.contains(#""painting":"painting.png""#), "\(r.stdout)")
+    let table = try runPicasso(["models", dir.path])
+    #expect(table.status == 1 && table.stdout.contains("4-8-8, 1 blocks") && errorLine(table).contains("notes.h5"), "\(table)")
+  }
 }
