@@ -6,7 +6,8 @@ struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Time the hot paths against the machine's GEMM ceiling.",
     discussion: """
-      Measures cblas_sgemm on square and VGG-shaped matrices (the ceiling), then one Gatys \
+      Measures cblas_sgemm on square and VGG-shaped matrices (the ceiling), then rendering \
+      photos of --render-sizes as picasso stylize does (large ones in tiles), one Gatys \
       evaluation (VGG19 forward to relu5_1 and backward to the image, content relu4_2, style \
       relu1_1…relu5_1) at each --sizes, the transformation network's forward pass at 256, 512 \
       and 1024, and one training step (batch 4 at 256: network forward and backward, VGG19 \
@@ -23,8 +24,11 @@ struct Bench: ParsableCommand {
   @Option(help: "Comma-separated sizes for the transformation network's forward pass.")
   var transformerSizes: String = "256,512,1024"
 
-  @Option(help: "Comma-separated cases to run: gemm, gatys, transformer, training (default: all).")
-  var cases: String = "gemm,gatys,transformer,training"
+  @Option(help: "Comma-separated photo sizes (WIDTHxHEIGHT or a square side) for rendering with picasso stylize's renderer.")
+  var renderSizes: String = "512,1024,6000x4000"
+
+  @Option(help: "Comma-separated cases to run: gemm, render, gatys, transformer, training (default: all).")
+  var cases: String = "gemm,render,gatys,transformer,training"
 
   @Option(help: "The VGG19 weights (default: Models/vgg19.h5).")
   var vgg: String?
@@ -54,6 +58,7 @@ struct Bench: ParsableCommand {
     }
     let vggPath = try locateVGG(vgg)
     var rows: [Row] = []
+    Measure.resetPeakMemory()
     func add(_ name: String, _ t: [Double], flop: Double, ceiling: Double?) {
       let gflops = flop / t[0] / 1e9
       let row = Row(
@@ -61,6 +66,7 @@ struct Bench: ParsableCommand {
         gflop: flop / 1e9, gflops: gflops, percent_of_ceiling: ceiling.flatMap { $0 > 0 ? 100 * gflops / $0 : nil },
         peak_memory_mb: Double(Measure.peakResidentBytes) / 1048576)
       rows.append(row)
+      Measure.resetPeakMemory()
       if !json {
         print(String(
           format: "%-34@ %8.3f %8.3f %8.3f s %9.1f GFLOP %7.1f GFLOP/s %@ %7.0f MB",
@@ -88,6 +94,31 @@ struct Bench: ParsableCommand {
       add(name, t, flop: 2 * Double(m * n * k), ceiling: nil)
     }
 
+    // Rendering a photo as picasso stylize does (default network, random weights; tiles
+    // above 1600² pixels). The work counted is one forward pass: the tiled renderer's extra
+    // statistics passes are not, so its GFLOP/s is the effective rate. Run first, so the
+    // peak memory is the renderer's own. Photos over 4 megapixels are timed once.
+    var rng = SplitMix64(seed: 3)
+    let net = TransformerNet()
+    net.initialise(using: &rng)
+    for spec in commaList(renderSizes) where selected.contains("render") {
+      let parts = spec.split(separator: "x").compactMap { Int($0) }
+      guard (1...2).contains(parts.count), parts.allSatisfy({ (16...20000).contains($0) }) else {
+        throw PicassoError.badInput("--render-sizes: '\(spec)' is not a size like 1024 or 6000x4000")
+      }
+      let (w, h) = (parts[0], parts.last!)
+      var pixels = [UInt8](repeating: 0, count: w * h * 3)
+      for i in 0..<pixels.count { pixels[i] = UInt8(truncatingIfNeeded: (i * 2654435761) >> 13) }
+      let photo = RGBImage(width: w, height: h, pixels: pixels)
+      pixels = []
+      let stylizer = Stylizer(net: net)
+      let large = w * h > 4_000_000
+      Measure.resetPeakMemory()
+      let t = Measure.seconds(repeats: large ? 1 : repeats, warmup: large ? 0 : 1) { _ = stylizer.render(photo) }
+      add("render \(w)×\(h)\(w * h > stylizer.maxUntiledPixels ? " (tiled)" : "")", t,
+          flop: net.forwardFLOP(height: h, width: w), ceiling: ceiling)
+    }
+
     let contentLayers = ["relu4_2"], styleLayers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
     let vgg19 = try VGG(weightsFile: vggPath, taps: contentLayers + styleLayers)
     for size in sizeList where selected.contains("gatys") {
@@ -109,9 +140,6 @@ struct Bench: ParsableCommand {
       add("vgg19 forward to relu5_1 \(size)×\(size)", tf, flop: vgg19.forwardFLOP(height: size, width: size, upTo: "relu5_1"), ceiling: ceiling)
     }
     // The transformation network (default architecture, random weights).
-    var rng = SplitMix64(seed: 3)
-    let net = TransformerNet()
-    net.initialise(using: &rng)
     for size in commaList(transformerSizes).compactMap(Int.init) where (32...4096).contains(size) && selected.contains("transformer") {
       let x = Tensor(shape: [1, 3, size, size])
       for i in 0..<x.count { x.data[i] = rng.unit() }

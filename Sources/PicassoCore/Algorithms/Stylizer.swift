@@ -18,8 +18,8 @@
 /// by a fraction of an 8-bit level.
 public final class Stylizer {
   public let net: TransformerNet
-  /// Images with at most this many pixels (after padding) run in one pass.
-  public var maxUntiledPixels = 1600 * 1600
+  /// Images with at most this many pixels (after padding) run in one pass (about 1 GB at 1280²).
+  public var maxUntiledPixels = 1280 * 1280
   /// Side, in pixels of the photo, of the square each tile renders (a multiple of 4).
   public var tileSide = 512 {
     didSet { precondition(tileSide >= 16 && tileSide % 4 == 0, "tileSide must be a multiple of 4, at least 16.") }
@@ -43,8 +43,14 @@ public final class Stylizer {
   /// One forward pass over the whole (padded) photo.
   public func renderUntiled(_ image: RGBImage) -> RGBImage {
     let (h, w) = Stylizer.paddedSize(image)
-    let source = PhotoSource(image)
-    let out = net.forward(source.tile(y: 0..<h, x: 0..<w))
+    defer { net.releaseBuffers() }
+    var out = PhotoSource(image).tile(y: 0..<h, x: 0..<w)
+    var previous: Segment?
+    for segment in segments {
+      out = segment.run(out)
+      previous?.layers.last!.releaseBuffers()  // its output was this segment's input
+      previous = segment
+    }
     var result = RGBImage(width: image.width, height: image.height, pixels: .init(repeating: 0, count: image.width * image.height * 3))
     copyPixels(out, origin: (0, 0), core: (0..<image.height, 0..<image.width), into: &result)
     return result
@@ -55,7 +61,10 @@ public final class Stylizer {
   public func renderTiled(_ image: RGBImage) -> RGBImage {
     let (h, w) = Stylizer.paddedSize(image)
     let norms = segments.flatMap { $0.layers.compactMap { $0 as? InstanceNorm } }
-    defer { for n in norms { n.fixedStatistics = nil } }
+    defer {
+      for n in norms { n.fixedStatistics = nil }
+      net.releaseBuffers()
+    }
 
     var source: TileSource = PhotoSource(image)
     var size = (h: h, w: w)
@@ -109,7 +118,10 @@ public final class Stylizer {
     var sum = [Double](repeating: 0, count: norm.channels), sumSquares = sum
     for t in tiles {
       var x = source.tile(y: t.outer.y, x: t.outer.x)
-      for layer in segment.layers[..<index] { x = layer.forward(x) }
+      for (k, layer) in segment.layers[..<index].enumerated() {
+        x = layer.forward(x)
+        if k > 0 { segment.layers[k - 1].releaseBuffers() }
+      }
       let y0 = (t.core.y.lowerBound - t.outer.y.lowerBound) * num / den
       let x0 = (t.core.x.lowerBound - t.outer.x.lowerBound) * num / den
       let ch = t.core.y.count * num / den, cw = t.core.x.count * num / den
@@ -155,9 +167,14 @@ public final class Stylizer {
     var scale: (Int, Int) { scale(upTo: layers.count) }
     var outChannels: Int { layers.compactMap { $0 as? Conv2D }.last!.outChannels }
 
+    /// The segment's output for `x`; each layer's buffers are dropped once the next layer has
+    /// used them (the last layer keeps its output, which is returned).
     func run(_ x: Tensor) -> Tensor {
       var y = x
-      for layer in layers { y = layer.forward(y) }
+      for (k, layer) in layers.enumerated() {
+        y = layer.forward(y)
+        if k > 0 { layers[k - 1].releaseBuffers() }
+      }
       if residual { y.add(x) }
       return y
     }

@@ -28,6 +28,11 @@ public final class InstanceNorm: Layer {
   public var parameters: [Tensor] { [gamma, beta] }
   public var gradients: [Tensor] { [gammaGrad, betaGrad] }
 
+  public func releaseBuffers() {
+    output = nil
+    gradInput = nil
+  }
+
   public func forward(_ x: Tensor) -> Tensor {
     precondition(x.c == channels, "InstanceNorm(\(channels)) given \(x.shape).")
     let y = Tensor.reuse(output, shape: x.shape)

@@ -11,10 +11,14 @@ public protocol Layer: AnyObject {
   /// Trainable tensors, and their gradients in the same order.
   var parameters: [Tensor] { get }
   var gradients: [Tensor] { get }
+  /// Drops the buffers kept between calls (outputs, input gradients), so a forward-only pass
+  /// can free each activation once the next layer has used it.
+  func releaseBuffers()
 }
 
 extension Layer {
   public var parameters: [Tensor] { [] }
   public var gradients: [Tensor] { [] }
   public func zeroGradients() { for g in gradients { g.fill(0) } }
+  public func releaseBuffers() {}
 }

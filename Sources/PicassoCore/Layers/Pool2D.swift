@@ -12,6 +12,11 @@ public final class Pool2D: Layer {
 
   public init(_ kind: Kind) { self.kind = kind }
 
+  public func releaseBuffers() {
+    output = nil
+    gradInput = nil
+  }
+
   public func forward(_ x: Tensor) -> Tensor {
     let (H, W) = (x.h, x.w)
     let (ho, wo) = (H / 2, W / 2)

@@ -3,6 +3,11 @@ public final class ReLU: Layer {
   private var output: Tensor?, gradInput: Tensor?
   public init() {}
 
+  public func releaseBuffers() {
+    output = nil
+    gradInput = nil
+  }
+
   public func forward(_ x: Tensor) -> Tensor {
     let y = Tensor.reuse(output, shape: x.shape)
     output = y

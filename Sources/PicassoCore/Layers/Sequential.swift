@@ -21,6 +21,11 @@ public final class Sequential: Layer {
     return g
   }
 
+  public func releaseBuffers() {
+    inputs.removeAll()
+    for layer in layers { layer.releaseBuffers() }
+  }
+
   public var parameters: [Tensor] { layers.flatMap(\.parameters) }
   public var gradients: [Tensor] { layers.flatMap(\.gradients) }
 }
@@ -45,6 +50,12 @@ public final class Residual: Layer {
     gradInput = dx
     for i in 0..<dx.count { dx.data[i] = dy.data[i] + db.data[i] }
     return dx
+  }
+
+  public func releaseBuffers() {
+    body.releaseBuffers()
+    output = nil
+    gradInput = nil
   }
 
   public var parameters: [Tensor] { body.parameters }

@@ -3,6 +3,11 @@ public final class Upsample2x: Layer {
   private var output: Tensor?, gradInput: Tensor?
   public init() {}
 
+  public func releaseBuffers() {
+    output = nil
+    gradInput = nil
+  }
+
   public func forward(_ x: Tensor) -> Tensor {
     let (h, w) = (x.h, x.w)
     let y = Tensor.reuse(output, shape: [x.n, x.c, 2 * h, 2 * w])

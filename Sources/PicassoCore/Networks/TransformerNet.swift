@@ -78,6 +78,7 @@ public final class TransformerNet: Layer {
 
   public func forward(_ x: Tensor) -> Tensor { network.forward(x) }
   public func backward(_ x: Tensor, _ dy: Tensor) -> Tensor { network.backward(x, dy) }
+  public func releaseBuffers() { network.releaseBuffers() }
   /// In the order of pytorch/examples' named_parameters: per conv weight, bias; per IN γ, β.
   public var parameters: [Tensor] { network.parameters }
   public var gradients: [Tensor] { network.gradients }

@@ -14,11 +14,22 @@ public enum Measure {
     return times.sorted()
   }
 
-  /// The peak resident memory of this process so far, in bytes (getrusage ru_maxrss).
+  /// The peak resident memory of this process since the last `resetPeakMemory()` (or its
+  /// start), in bytes: VmHWM from /proc/self/status, else getrusage's ru_maxrss.
   public static var peakResidentBytes: Int {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+      return kb * 1024
+    }
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return usage.ru_maxrss * 1024
+  }
+
+  /// Starts a new peak-memory measurement from the current resident size (Linux clear_refs).
+  public static func resetPeakMemory() {
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
   }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A contiguous Float32 tensor in NCHW order.
 ///
 /// The shape is a value; the storage is one allocation owned by the tensor and freed with it.
@@ -13,7 +15,7 @@ public final class Tensor: @unchecked Sendable {
     precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension.")
     self.shape = shape
     self.count = shape.reduce(1, *)
-    self.data = .allocate(capacity: Swift.max(count, 1))
+    self.data = StoragePool.take(Swift.max(count, 1)) ?? .allocate(capacity: Swift.max(count, 1))
     data.initialize(repeating: 0, count: Swift.max(count, 1))
   }
 
@@ -23,7 +25,7 @@ public final class Tensor: @unchecked Sendable {
     values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
   }
 
-  deinit { data.deallocate() }
+  deinit { StoragePool.give(data, Swift.max(count, 1)) }
 
   public var n: Int { shape[0] }
   public var c: Int { shape[1] }
@@ -74,5 +76,50 @@ extension Tensor {
   public func add(_ other: Tensor, scaledBy alpha: Float = 1) {
     precondition(other.count == count)
     for i in 0..<count { data[i] += alpha * other.data[i] }
+  }
+}
+
+/// Freed storage of large tensors, kept for the next tensor of the same size, up to
+/// `limitBytes` in all. Forward-only passes free each activation as soon as the next layer
+/// has used it (`Layer.releaseBuffers`); without the pool every such buffer would come back
+/// from the kernel as fresh pages (glibc maps blocks over 32 MB directly), paying a page
+/// fault per 4 KB on every call.
+public enum StoragePool {
+  /// Buffers smaller than this are left to malloc.
+  static let minimumBytes = 1 << 20
+  nonisolated(unsafe) public static var limitBytes = 256 << 20
+  nonisolated(unsafe) private static var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+  nonisolated(unsafe) private static var pooledBytes = 0
+  private static let lock = NSLock()
+
+  static func take(_ count: Int) -> UnsafeMutablePointer<Float>? {
+    guard count * 4 >= minimumBytes else { return nil }
+    lock.lock()
+    defer { lock.unlock() }
+    guard let p = free[count]?.popLast() else { return nil }
+    pooledBytes -= count * 4
+    return p
+  }
+
+  static func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    if count * 4 >= minimumBytes {
+      lock.lock()
+      defer { lock.unlock() }
+      if pooledBytes + count * 4 <= limitBytes {
+        free[count, default: []].append(p)
+        pooledBytes += count * 4
+        return
+      }
+    }
+    p.deallocate()
+  }
+
+  /// Returns every pooled buffer to the system.
+  public static func drain() {
+    lock.lock()
+    defer { lock.unlock() }
+    for list in free.values { for p in list { p.deallocate() } }
+    free = [:]
+    pooledBytes = 0
   }
 }
