@@ -13,11 +13,12 @@ struct Picasso: ParsableCommand {
       train     Learn a feed-forward filter for one painting (Johnson et al. 2016).
       stylize   Paint photos and folders with a trained filter, one forward pass each.
       models    List trained models with their painting, network, training and losses.
+      compare   A model's output beside the optimiser's after N iterations: times, losses, sheet.
       sheet     Put images side by side in a grid.
       bench     Time the hot paths and compare with the machine's GEMM ceiling.
       """,
     version: PicassoVersion.string,
-    subcommands: [Optimize.self, Dataset.self, Train.self, Stylize.self, Models.self, Sheet.self, Bench.self]
+    subcommands: [Optimize.self, Dataset.self, Train.self, Stylize.self, Models.self, Compare.self, Sheet.self, Bench.self]
   )
 
   static func main() {

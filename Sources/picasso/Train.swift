@@ -38,7 +38,7 @@ struct Train: ParsableCommand {
   var contentWeight: Float = 1
 
   @Option(help: "Weight of the style loss.")
-  var styleWeight: Float = 30
+  var styleWeight: Float = 5
 
   @Option(help: "Weight of the total-variation loss.")
   var tvWeight: Float = 1

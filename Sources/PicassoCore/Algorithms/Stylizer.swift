@@ -56,6 +56,21 @@ public final class Stylizer {
     return result
   }
 
+  /// The network's raw output for `image` in one pass, [1, 3, H, W] at the photo's size
+  /// (not clamped to [0, 1]): what the losses of `picasso compare` are computed on.
+  public func outputTensor(_ image: RGBImage) -> Tensor {
+    let (h, w) = Stylizer.paddedSize(image)
+    defer { net.releaseBuffers() }
+    let out = net.forward(PhotoSource(image).tile(y: 0..<h, x: 0..<w))
+    let t = Tensor(shape: [1, 3, image.height, image.width])
+    for c in 0..<3 {
+      for y in 0..<image.height {
+        (t.data + (c * image.height + y) * image.width).update(from: out.data + (c * h + y) * w, count: image.width)
+      }
+    }
+    return t
+  }
+
   /// The tiled rendering described above (used by `render` for large photos; public so tests
   /// can compare it with `renderUntiled` on small ones).
   public func renderTiled(_ image: RGBImage) -> RGBImage {

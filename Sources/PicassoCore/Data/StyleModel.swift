@@ -22,7 +22,7 @@ public final class StyleModel {
     public var styleSize = [0, 0]
     public var contentLayers = ["relu2_2"]
     public var styleLayers = ["relu1_2", "relu2_2", "relu3_3", "relu4_3"]
-    public var weights = LossWeights(content: 1, style: 30, tv: 1)
+    public var weights = LossWeights(content: 1, style: 5, tv: 1)
     public var imageSize = 256
     public var batchSize = 4
     public var learningRate: Float = 1e-3

@@ -1,0 +1,241 @@
+import ArgumentParser
+import Foundation
+import PicassoCore
+
+struct Compare: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Fast against slow: a trained model's output beside the Gatys optimiser's, with times and losses.",
+    discussion: """
+      For each photo, renders the model's output and runs L-BFGS (picasso optimize's \\
+      defaults: from the photo, step 1, history 100) under the objective stored in the \\
+      model: its loss layers and weights, the same VGG weights, the painting at the same \\
+      scale relative to the photo as in training. Reports wall time, content, style (total \\
+      and per layer), TV and total loss for every output; the "equivalent iterations" (the \\
+      first L-BFGS iteration whose total loss is below the model's, from the loss recorded \\
+      at every iteration); SSIM of the luminance against the photo; and the Hellinger \\
+      distance of the colour histograms against the painting. Writes a sheet PNG, a \\
+      loss-against-iterations plot PNG, and optionally a Markdown report and JSON.
+
+      Example:
+        picasso compare --model Models/starry_night.h5 --style starry_night.jpg --iterations 50,100 photo.png
+      """)
+
+  @Option(help: "The trained model.")
+  var model: String
+
+  @Option(help: "The painting the model was trained on.")
+  var style: String
+
+  @Argument(help: "Content photos.")
+  var contents: [String]
+
+  @Option(help: "Comma-separated L-BFGS iteration counts to show.")
+  var iterations = "50,100,300"
+
+  @Option(help: "Long side of the photos, in pixels, for every method.")
+  var size = 512
+
+  @Option(help: "The sheet PNG to write (the plot goes beside it, as NAME-loss.png).")
+  var output = "compare.png"
+
+  @Option(help: "Also write a Markdown report with the table.")
+  var report: String?
+
+  @Flag(help: "Print the numbers as JSON on stdout.")
+  var json = false
+
+  @Option(help: "The VGG19 weights (default: Models/vgg19.h5).")
+  var vgg: String?
+
+  func validate() throws {
+    guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096 pixels.") }
+    guard !contents.isEmpty else { throw ValidationError("Give at least one content photo.") }
+  }
+
+  func run() throws {
+    try reportingErrors(compare)
+  }
+
+  struct Output: Codable {
+    var method: String
+    var iterations: Int?
+    var seconds: Double
+    var content: Double, style: Double, styleByLayer: [String: Double], tv: Double, total: Double
+    var ssim: Double
+    var histogramDistance: Double
+  }
+
+  struct PhotoResult: Codable {
+    var photo: String
+    var width: Int, height: Int
+    var fast: Output
+    var slow: [Output]
+    /// The optimiser's total loss after each iteration, 1…max.
+    var slowTotals: [Double]
+    var equivalentIterations: Int?
+    /// Seconds of the optimiser to reach `equivalentIterations`, over the model's seconds.
+    var speedRatio: Double?
+  }
+
+  struct Result: Codable {
+    var model: String, painting: String, size: Int, styleSize: Int
+    var contentLayers: [String], styleLayers: [String]
+    var contentWeight: Float, styleWeight: Float, tvWeight: Float
+    var iterations: [Int]
+    var photos: [PhotoResult]
+  }
+
+  /// The iteration counts, sorted, each at least 1.
+  func iterationList() throws -> [Int] {
+    let parts = commaList(iterations)
+    let counts = parts.compactMap(Int.init)
+    guard !parts.isEmpty else { throw PicassoError.badInput("--iterations lists no iteration counts (give e.g. 50,100,300)") }
+    guard counts.count == parts.count, counts.allSatisfy({ $0 >= 1 }) else {
+      throw PicassoError.badInput("--iterations must list positive whole numbers, not '\(iterations)'")
+    }
+    return Array(Set(counts)).sorted()
+  }
+
+  private func compare() throws {
+    let counts = try iterationList()
+    try checkWritableImagePath(output)
+    if let report { try checkWritableFile(report) }
+    let styleModel = try StyleModel.load(model)
+    let s = styleModel.settings
+    let paintingFull = try RGBImage.read(style)
+    // The painting keeps its scale relative to the photos: trained at style long side L
+    // against imageSize crops, it is shown at L·size/imageSize here.
+    let styleSide = max(16, Int((Double(s.styleSize.max() ?? s.imageSize) * Double(size) / Double(s.imageSize)).rounded()))
+    let painting = paintingFull.resized(longSide: styleSide)
+    let vggPath = try locateVGG(vgg)
+    let net: VGG
+    do {
+      net = try VGG(weightsFile: vggPath, taps: s.contentLayers + s.styleLayers)
+    } catch {
+      throw PicassoError.badInput("\(model) was trained with layers \((s.contentLayers + s.styleLayers).joined(separator: ",")) that \(vggPath) cannot give: \(error)")
+    }
+    let objective = StyleObjective(vgg: net, styles: [(painting.tensor(), 1)], contentLayers: s.contentLayers,
+                                   styleLayers: s.styleLayers, weights: s.weights)
+    let stylizer = Stylizer(net: styleModel.net)
+    Interrupt.install()
+
+    var results: [PhotoResult] = []
+    var sheetRows: [[(image: RGBImage?, label: [String])]] = [[(painting, ["PAINTING", (style as NSString).lastPathComponent])]]
+    for (index, path) in contents.enumerated() {
+      let photo = try RGBImage.read(path).resized(longSide: size)
+      let content = photo.tensor()
+      objective.setContent(content)
+      func output(_ method: String, _ iterations: Int?, _ seconds: Double, _ image: RGBImage, _ l: LossReport) -> Output {
+        Output(method: method, iterations: iterations, seconds: seconds, content: l.content, style: l.style, styleByLayer: l.styleByLayer,
+               tv: l.tv, total: l.total, ssim: ImageMetrics.ssimLuminance(image, photo),
+               histogramDistance: ImageMetrics.colorHistogramDistance(image, painting))
+      }
+
+      let start = Date()
+      let fastTensor = stylizer.outputTensor(photo)
+      let fastImage = RGBImage(tensor: fastTensor)
+      let fastSeconds = Date().timeIntervalSince(start)
+      let fast = output("fast", nil, fastSeconds, fastImage, objective.evaluate(fastTensor))
+      let name = (path as NSString).lastPathComponent
+      printErr(String(format: "compare: %d/%d %@ (%d×%d): fast %.2f s, loss %@", index + 1, contents.count, name,
+                      photo.width, photo.height, fastSeconds, fmt(fast.total)))
+
+      // The optimiser, recording its loss at every iteration and its state at the listed ones.
+      let slowStart = Date()
+      let run = GatysOptimization(objective: objective, image: content.clone(), method: .lbfgs, learningRate: 1, history: 100)
+      var totals: [Double] = [], slow: [Output] = [], images: [RGBImage] = []
+      let bar = ProgressBar(total: counts.last!, unit: "it")
+      var pending = counts
+      while let next = pending.first {
+        if Interrupt.requested { throw ExitCode(130) }
+        if run.iteration < next && !run.converged {
+          let l = run.step()
+          totals.append(l.total)
+          bar.update(run.iteration, status: "L-BFGS loss \(fmt(l.total))")
+          if run.iteration < next && !run.converged { continue }
+        }
+        let image = RGBImage(tensor: run.image)
+        slow.append(output("slow", next, Date().timeIntervalSince(slowStart), image, run.finalLosses()))
+        images.append(image)
+        pending.removeFirst()
+      }
+      bar.finish()
+      let equivalent = totals.firstIndex { $0 < fast.total }.map { $0 + 1 }
+      var ratio: Double?
+      if let equivalent {
+        // The optimiser's time to that iteration: interpolated from the listed snapshots
+        // (time per iteration is close to constant).
+        let perIteration = slow.last!.seconds / Double(max(totals.count, 1))
+        ratio = perIteration * Double(equivalent) / fastSeconds
+      }
+      printErr("compare: \(name): equivalent L-BFGS iterations " + (equivalent.map(String.init) ?? "more than \(totals.count)")
+        + (ratio.map { String(format: ", speed ratio %.0f×", $0) } ?? ""))
+      results.append(PhotoResult(photo: path, width: photo.width, height: photo.height, fast: fast, slow: slow, slowTotals: totals,
+                                 equivalentIterations: equivalent, speedRatio: ratio))
+      var row: [(image: RGBImage?, label: [String])] = [(photo, ["PHOTO", name])]
+      row.append((fastImage, ["FAST \(String(format: "%.2f S", fast.seconds))", "LOSS \(fmt(fast.total))"]))
+      for (o, image) in zip(slow, images) {
+        row.append((image, ["SLOW@\(o.iterations!) \(String(format: "%.0f S", o.seconds))", "LOSS \(fmt(o.total))"]))
+      }
+      sheetRows.append(row)
+    }
+
+    try labelledSheet(sheetRows, cell: 256).write(to: output)
+    let plotPath = (output as NSString).deletingPathExtension + "-loss.png"
+    var series: [LinePlot.Series] = []
+    for (k, r) in results.enumerated() {
+      let color = LinePlot.palette[k % LinePlot.palette.count]
+      let name = ((r.photo as NSString).lastPathComponent as NSString).deletingPathExtension.uppercased()
+      series.append(.init(name: "\(name) L-BFGS", color: color, points: r.slowTotals.enumerated().map { (Double($0 + 1), $1) }))
+      series.append(.init(name: "\(name) FAST", color: color, points: [(1, r.fast.total), (Double(max(r.slowTotals.count, 2)), r.fast.total)], dashed: true))
+    }
+    try LinePlot(title: "TOTAL LOSS: L-BFGS AGAINST THE MODEL", xLabel: "L-BFGS ITERATION", series: series).render().write(to: plotPath)
+
+    let result = Result(model: model, painting: style, size: size, styleSize: styleSide, contentLayers: s.contentLayers,
+                        styleLayers: s.styleLayers, contentWeight: s.weights.content, styleWeight: s.weights.style,
+                        tvWeight: s.weights.tv, iterations: counts, photos: results)
+    if let report { try writeAtomically(Data(markdown(result, sheet: output, plot: plotPath).utf8), to: report) }
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+      encoder.keyEncodingStrategy = .convertToSnakeCase
+      print(String(decoding: try encoder.encode(result), as: UTF8.self))
+    }
+    printErr("compare: wrote \(output) and \(plotPath)" + (report.map { " and \($0)" } ?? ""))
+  }
+
+  /// The report: settings, then per photo one table row per output.
+  func markdown(_ r: Result, sheet: String, plot: String) -> String {
+    var md = """
+      # Fast against slow
+
+      Model `\(r.model)`, painting `\(r.painting)` at \(r.styleSize) px, photos at \(r.size) px (long side).
+      Objective from the model: content \(r.contentLayers.joined(separator: ", ")) (weight \(r.contentWeight)), \
+      style \(r.styleLayers.joined(separator: ", ")) (weight \(r.styleWeight)), TV weight \(r.tvWeight).
+      Slow: L-BFGS from the photo, step 1, history 100. SSIM: luminance against the photo; \
+      colour distance: Hellinger distance of RGB histograms against the painting.
+
+      ![sheet](\((sheet as NSString).lastPathComponent)) ![loss](\((plot as NSString).lastPathComponent))
+
+      | photo | method | seconds | content | style | TV | total | SSIM | colour distance |
+      |---|---|---|---|---|---|---|---|---|
+
+      """
+    func row(_ photo: String, _ o: Output) -> String {
+      let method = o.iterations.map { "L-BFGS \($0)" } ?? "fast model"
+      return "| \(photo) | \(method) | \(String(format: "%.2f", o.seconds)) | \(fmt(o.content)) | \(fmt(o.style)) | \(fmt(o.tv)) | "
+        + "\(fmt(o.total)) | \(String(format: "%.3f", o.ssim)) | \(String(format: "%.3f", o.histogramDistance)) |\n"
+    }
+    for p in r.photos {
+      let name = (p.photo as NSString).lastPathComponent
+      md += row(name, p.fast)
+      for o in p.slow { md += row(name, o) }
+    }
+    md += "\n| photo | equivalent L-BFGS iterations | speed ratio (optimiser to that iteration / model) |\n|---|---|---|\n"
+    for p in r.photos {
+      md += "| \((p.photo as NSString).lastPathComponent) | \(p.equivalentIterations.map(String.init) ?? "more than \(p.slowTotals.count)") | "
+        + "\(p.speedRatio.map { String(format: "%.0f×", $0) } ?? "–") |\n"
+    }
+    return md
+  }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import PicassoCore
+import Testing
+
+/// `picasso compare`: the same objective and the same numbers as `picasso optimize`.
+@Suite(.serialized)
+struct CompareCommandTests {
+  /// A small model trained (nominally) at 32 px with the painting at 32 px, so compare shows
+  /// the painting at the same size as optimize with --style-scale 1.
+  static func model(_ dir: TemporaryFolder, contentLayers: [String] = ["relu2_2"]) throws -> String {
+    var settings = StyleModel.Settings()
+    settings.architecture = .init(widths: [4, 8, 8], blocks: 1)
+    settings.styleName = "painting.png"
+    settings.imageSize = 32
+    settings.styleSize = [32, 24]
+    settings.contentLayers = contentLayers
+    let model = StyleModel(settings: settings, net: StylizeTests.network())
+    let path = dir.file("model-\(contentLayers.joined()).h5")
+    try model.save(to: path)
+    return path
+  }
+
+  struct Report: Decodable {
+    struct Output: Decodable { var total: Double; var content: Double; var style: Double; var tv: Double; var iterations: Int? }
+    struct Photo: Decodable { var fast: Output; var slow: [Output]; var slow_totals: [Double]; var equivalent_iterations: Int? }
+    var photos: [Photo]
+  }
+
+  @Test func slowLossesMatchOptimizeAndFastLossesTheObjective() throws {
+    _ = try requireVGG(taps: ["relu1_1"])
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let model = try Self.model(dir)
+    let photo = dir.file("photo.png"), painting = dir.file("painting.png")
+    try StylizeTests.photo(width: 40, height: 30, seed: 1).write(to: photo)
+    try StylizeTests.photo(width: 48, height: 36, seed: 9).write(to: painting)
+
+    let r = try runPicasso(["compare", "--model", model, "--style", painting, "--iterations", "3,1", "--size", "32",
+                            "--output", dir.file("sheet.png"), "--report", dir.file("report.md"), "--json", photo])
+    #expect(r.status == 0, "\(r.stderr)")
+    let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8))
+    let result = report.photos[0]
+    #expect(result.slow.map(\.iterations) == [1, 3])
+    #expect(result.slow_totals.count == 3)
+    for path in ["sheet.png", "sheet-loss.png", "report.md"] { #expect(FileManager.default.fileExists(atPath: dir.file(path))) }
+
+    // The same settings through picasso optimize.
+    let o = try runPicasso(["optimize", "--content", photo, "--style", painting, "--output", dir.file("slow.png"), "--size", "32",
+                            "--iterations", "3", "--content-layers", "relu2_2", "--style-layers", "relu1_2,relu2_2,relu3_3,relu4_3",
+                            "--content-weight", "1", "--style-weight", "5", "--tv-weight", "1", "--json"])
+    #expect(o.status == 0, "\(o.stderr)")
+    struct Optimized: Decodable { var total_loss: Double; var content_loss: Double; var style_loss: Double }
+    let optimized = try JSONDecoder().decode(Optimized.self, from: Data(o.stdout.utf8))
+    #expect(isClose(result.slow[1].total, optimized.total_loss, rel: 1e-6), "\(result.slow[1].total) vs \(optimized.total_loss)")
+    #expect(isClose(result.slow[1].style, optimized.style_loss, rel: 1e-6))
+
+    // The fast output's losses: the model's output under the same objective, computed here.
+    let loaded = try StyleModel.load(model)
+    let vgg = try VGG(weightsFile: Paths.vgg, taps: loaded.settings.contentLayers + loaded.settings.styleLayers)
+    let objective = StyleObjective(
+      vgg: vgg, styles: [(try RGBImage.read(painting).resized(longSide: 32).tensor(), 1)],
+      contentLayers: loaded.settings.contentLayers, styleLayers: loaded.settings.styleLayers, weights: loaded.settings.weights)
+    let image = try RGBImage.read(photo).resized(longSide: 32)
+    objective.setContent(image.tensor())
+    let fast = objective.evaluate(Stylizer(net: loaded.net).outputTensor(image))
+    #expect(isClose(result.fast.total, fast.total, rel: 1e-6), "\(result.fast.total) vs \(fast.total)")
+    let equivalent = result.slow_totals.firstIndex { $0 < fast.total }.map { $0 + 1 }
+    #expect(result.equivalent_iterations == equivalent)
+  }
+
+  @Test func badInputGetsOneLine() throws {
+    _ = try requireVGG(taps: ["relu1_1"])
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let photo = dir.file("photo.png"), painting = dir.file("painting.png")
+    try StylizeTests.photo(width: 40, height: 30).write(to: photo)
+    try StylizeTests.photo(width: 40, height: 30, seed: 2).write(to: painting)
+    let model = try Self.model(dir)
+    func expectError(_ args: [String], mentions: [String]) throws {
+      let r = try runPicasso(["compare", "--output", dir.file("s.png")] + args)
+      #expect(r.status != 0, "\(args)")
+      let line = errorLine(r)
+      for m in mentions { #expect(line.contains(m), "'\(line)' should mention '\(m)'") }
+      #expect(!FileManager.default.fileExists(atPath: dir.file("s.png")))
+    }
+    let deep = try Self.model(dir, contentLayers: ["relu6_1"])
+    try expectError(["--model", deep, "--style", painting, "--size", "32", photo], mentions: ["relu6_1"])
+    try expectError(["--model", model, "--style", dir.file("missing.jpg"), "--size", "32", photo], mentions: ["missing.jpg"])
+    try Data("no".utf8).write(to: URL(fileURLWithPath: dir.file("bad.png")))
+    try expectError(["--model", model, "--style", dir.file("bad.png"), "--size", "32", photo], mentions: ["bad.png"])
+    try expectError(["--model", model, "--style", painting, "--iterations", ",", photo], mentions: ["--iterations", "no iteration"])
+    try expectError(["--model", model, "--style", painting, "--iterations", "50,x", photo], mentions: ["--iterations"])
+  }
+}
