@@ -47,12 +47,15 @@ struct Compare: ParsableCommand {
   @Option(help: "The VGG19 weights (default: Models/vgg19.h5).")
   var vgg: String?
 
+  @OptionGroup var imageLimit: ImageLimit
+
   func validate() throws {
     guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096 pixels.") }
     guard !contents.isEmpty else { throw ValidationError("Give at least one content photo.") }
   }
 
   func run() throws {
+    imageLimit.apply()
     try reportingErrors(compare)
   }
 

@@ -32,6 +32,8 @@ struct Dataset: ParsableCommand {
   @Option(help: "Random seed for the shuffle and the crops.")
   var seed: UInt64 = 0
 
+  @OptionGroup var imageLimit: ImageLimit
+
   func validate() throws {
     guard !images.isEmpty else { throw ValidationError("Give at least one --images folder.") }
     guard (16...2048).contains(size) else { throw ValidationError("--size must be between 16 and 2048, not \(size).") }
@@ -40,6 +42,7 @@ struct Dataset: ParsableCommand {
   }
 
   func run() throws {
+    imageLimit.apply()
     try reportingErrors {
       let photos = try PhotoDataset.findPhotos(in: images)
       guard !photos.isEmpty else {

@@ -95,6 +95,8 @@ struct Optimize: ParsableCommand {
   @Flag(help: "Print one JSON object with the losses and timing at the end.")
   var json = false
 
+  @OptionGroup var imageLimit: ImageLimit
+
   func validate() throws {
     guard !style.isEmpty else { throw ValidationError("Give at least one --style painting.") }
     guard (16...8192).contains(size) else {
@@ -113,6 +115,7 @@ struct Optimize: ParsableCommand {
   }
 
   func run() throws {
+    imageLimit.apply()
     try reportingErrors(optimize)
   }
 

@@ -67,6 +67,19 @@ func printErr(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
+/// `--max-pixels`, shared by every command that reads images: a file declaring more pixels
+/// is refused before anything is allocated for it (a decompression bomb).
+struct ImageLimit: ParsableArguments {
+  @Option(help: ArgumentHelp("Refuse images with more pixels than this, before decoding them.", valueName: "n"))
+  var maxPixels = RGBImage.defaultMaxPixels
+
+  func validate() throws {
+    guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1.") }
+  }
+
+  func apply() { RGBImage.maxPixels = maxPixels }
+}
+
 /// Splits "a,b, c" into ["a", "b", "c"].
 func commaList(_ s: String) -> [String] {
   s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -23,6 +23,8 @@ struct Sheet: ParsableCommand {
   @Argument(help: "The images, row by row ('-' leaves a cell empty).")
   var images: [String]
 
+  @OptionGroup var imageLimit: ImageLimit
+
   func validate() throws {
     guard columns >= 1 else { throw ValidationError("--columns must be at least 1.") }
     guard (16...4096).contains(cell) else { throw ValidationError("--cell must be between 16 and 4096.") }
@@ -30,6 +32,7 @@ struct Sheet: ParsableCommand {
   }
 
   func run() throws {
+    imageLimit.apply()
     try reportingErrors {
       try checkWritableImagePath(output)
       let loaded = try images.map { $0 == "-" ? nil : try RGBImage.read($0) }

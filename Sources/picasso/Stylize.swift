@@ -49,22 +49,21 @@ struct Stylize: ParsableCommand {
   @Flag(help: "Print one JSON line per rendered photo on stdout (input, output, width, height, seconds).")
   var json = false
 
-  @Option(help: "Refuse photos with more pixels than this before decoding them.")
-  var maxPixels = RGBImage.defaultMaxPixels
-
   @Option(help: "Side in pixels of the tiles large photos are rendered in (a multiple of 4; memory grows with its square).")
   var tileSize = 512
+
+  @OptionGroup var imageLimit: ImageLimit
 
   func validate() throws {
     guard ["png", "jpg"].contains(format) else { throw ValidationError("--format must be png or jpg.") }
     guard (1...100).contains(quality) else { throw ValidationError("--quality must be between 1 and 100.") }
     guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1.") }
     if let maxSize { guard maxSize >= 1 else { throw ValidationError("--max-size must be at least 1.") } }
-    guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1.") }
     guard tileSize >= 16, tileSize % 4 == 0 else { throw ValidationError("--tile-size must be a multiple of 4, at least 16.") }
   }
 
   func run() throws {
+    imageLimit.apply()
     try reportingErrors(stylize)
   }
 
@@ -184,7 +183,7 @@ struct Stylize: ParsableCommand {
 
   /// Reads a photo (EXIF-upright), shrunk to --max-size if it is larger.
   func load(_ path: String) throws -> RGBImage {
-    let image = try RGBImage.read(path, maxPixels: maxPixels)
+    let image = try RGBImage.read(path)
     if let maxSize, max(image.width, image.height) > maxSize { return image.resized(longSide: maxSize) }
     return image
   }

@@ -81,6 +81,8 @@ struct Train: ParsableCommand {
   @Option(help: "The VGG19 weights (default: Models/vgg19.h5).")
   var vgg: String?
 
+  @OptionGroup var imageLimit: ImageLimit
+
   func validate() throws {
     if let iterations { guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1.") } }
     guard (1...256).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 256.") }
@@ -91,6 +93,7 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
+    imageLimit.apply()
     try reportingErrors(train)
   }
 

@@ -19,11 +19,13 @@ public struct RGBImage: Equatable, Sendable {
   /// The largest image a reader accepts unless told otherwise (a 16k × 12k photo), so a
   /// small file declaring 100000 × 100000 pixels is refused before anything is allocated.
   public static let defaultMaxPixels = 200_000_000
+  /// The limit `read` and `decode` use by default (the commands' `--max-pixels`).
+  nonisolated(unsafe) public static var maxPixels = defaultMaxPixels
 
   /// Reads a PNG or JPEG file (recognised by its first bytes, not its name). JPEGs are
   /// turned upright by their EXIF orientation; grey, alpha, palette and 16-bit PNGs become
   /// 8-bit RGB (alpha composited over white).
-  public static func read(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+  public static func read(_ path: String, maxPixels: Int = RGBImage.maxPixels) throws -> RGBImage {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw PicassoError.file(path, "no such file")
@@ -41,7 +43,7 @@ public struct RGBImage: Equatable, Sendable {
   }
 
   /// Decodes PNG or JPEG bytes. Errors are `.badInput` with the reason.
-  public static func decode(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+  public static func decode(_ bytes: [UInt8], maxPixels: Int = RGBImage.maxPixels) throws -> RGBImage {
     if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
       return try decodePNG(bytes, maxPixels: maxPixels)
     }
