@@ -76,12 +76,9 @@ struct CompareCommandTests {
     try StylizeTests.photo(width: 40, height: 30).write(to: photo)
     try StylizeTests.photo(width: 40, height: 30, seed: 2).write(to: painting)
     let model = try Self.model(dir)
-    func expectError(_ args: [String], mentions: [String]) throws {
-      let r = try runPicasso(["compare", "--output", dir.file("s.png")] + args)
-      #expect(r.status != 0, "\(args)")
-      let line = errorLine(r)
-      for m in mentions { #expect(line.contains(m), "'\(line)' should mention '\(m)'") }
-      #expect(!FileManager.default.fileExists(atPath: dir.file("s.png")))
+    func expectError(_ args: [String], mentions: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+      try expectPicassoError(["compare", "--output", dir.file("s.png")] + args, mentions: mentions, sourceLocation: sourceLocation)
+      #expect(!FileManager.default.fileExists(atPath: dir.file("s.png")), sourceLocation: sourceLocation)
     }
     let deep = try Self.model(dir, contentLayers: ["relu6_1"])
     try expectError(["--model", deep, "--style", painting, "--size", "32", photo], mentions: ["relu6_1"])

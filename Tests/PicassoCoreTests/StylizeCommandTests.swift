@@ -54,11 +54,8 @@ struct StylizeCommandTests {
     let photo = dir.file("photo.png")
     try StylizeTests.photo(width: 40, height: 30).write(to: photo)
 
-    func expectError(_ args: [String], mentions: [String]) throws {
-      let r = try runPicasso(["stylize"] + args)
-      #expect(r.status != 0, "\(args)")
-      let line = errorLine(r)
-      for m in mentions { #expect(line.contains(m), "'\(line)' should mention '\(m)'") }
+    func expectError(_ args: [String], mentions: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+      try expectPicassoError(["stylize"] + args, mentions: mentions, sourceLocation: sourceLocation)
     }
     // A corrupt model file: the first bytes of a real one.
     let bytes = try Data(contentsOf: URL(fileURLWithPath: model))

@@ -90,3 +90,12 @@ func runPicasso(_ arguments: [String], environment: [String: String] = [:]) thro
 func errorLine(_ run: PicassoRun) -> String {
   run.stderr.split(separator: "\n").first { $0.lowercased().contains("error") }.map(String.init) ?? ""
 }
+
+/// Runs picasso with `arguments` and expects a failure whose error line mentions each of
+/// `mentions`.
+func expectPicassoError(_ arguments: [String], mentions: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+  let r = try runPicasso(arguments)
+  #expect(r.status != 0, "\(arguments)", sourceLocation: sourceLocation)
+  let line = errorLine(r)
+  for m in mentions { #expect(line.contains(m), "'\(line)' should mention '\(m)'", sourceLocation: sourceLocation) }
+}

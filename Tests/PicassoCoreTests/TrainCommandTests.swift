@@ -6,11 +6,8 @@ import Testing
 /// error line, a non-zero exit, and nothing already written is lost.
 @Suite(.serialized)
 struct TrainCommandTests {
-  func expectError(_ args: [String], mentions: [String]) throws {
-    let r = try runPicasso(args)
-    #expect(r.status != 0, "\(args)")
-    let line = errorLine(r)
-    for m in mentions { #expect(line.contains(m), "'\(line)' should mention '\(m)'") }
+  func expectError(_ args: [String], mentions: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    try expectPicassoError(args, mentions: mentions, sourceLocation: sourceLocation)
   }
 
   @Test func datasetCommand() throws {
