@@ -145,7 +145,13 @@ struct Stylize: ParsableCommand {
         continue
       }
       let start = Date()
+      var tiles: ProgressBar?
+      stylizer.progress = { done, total in
+        if tiles == nil { tiles = ProgressBar(total: total, unit: "tiles", logEvery: 10) }
+        tiles!.update(done, status: "\((job.input as NSString).lastPathComponent), \(image.width)×\(image.height) in tiles")
+      }
       let painted = stylizer.render(image)
+      tiles?.finish()
       let seconds = Date().timeIntervalSince(start)
       encoded.wait()  // at most one photo waiting to be written
       encoded.enter()

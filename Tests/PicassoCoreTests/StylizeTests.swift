@@ -70,7 +70,10 @@ struct StylizeTests {
     let whole = stylizer.renderUntiled(image)
     stylizer.tileSide = 32
     stylizer.halfPrecisionAbove = nil
+    var last = (0, 0)
+    stylizer.progress = { last = ($0, $1) }
     let tiled = stylizer.renderTiled(image)
+    #expect(last.0 == last.1 && last.1 > 20, "progress ended at \(last)")
     let exact = Self.difference(tiled, whole)
     #expect(exact.max <= 1 && exact.mean < 0.01, "float32 tiles differ by \(exact)")
 

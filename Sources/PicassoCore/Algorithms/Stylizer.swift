@@ -27,6 +27,9 @@ public final class Stylizer {
   /// Stored maps with more elements than this are kept in half precision (nil: never).
   public var halfPrecisionAbove: Int? = 64 << 20
 
+  /// Called during a tiled rendering with (tile passes done, tile passes in all).
+  public var progress: ((Int, Int) -> Void)?
+
   public init(net: TransformerNet) { self.net = net }
 
   /// The network's output for `image`, the same size.
@@ -84,6 +87,26 @@ public final class Stylizer {
     var source: TileSource = PhotoSource(image)
     var size = (h: h, w: w)
     var resolution = (num: 1, den: 1)  // of the current map, relative to the photo
+    // Tile passes in all, for `progress`: per segment, one per instance norm and the last.
+    var plan: [Int] = []
+    do {
+      var (size, resolution) = ((h: h, w: w), (num: 1, den: 1))
+      for segment in segments {
+        let (num, den) = segment.scale
+        let core = max(den, tileSide * resolution.num / resolution.den / den * den)
+        let passes = segment.layers.filter { $0 is InstanceNorm }.count + 1
+        plan.append(passes * Stylizer.tiles(size, core: core, halo: segment.halo).count)
+        size = (size.h * num / den, size.w * num / den)
+        let g = gcd(resolution.num * num, resolution.den * den)
+        resolution = (resolution.num * num / g, resolution.den * den / g)
+      }
+    }
+    let totalPasses = plan.reduce(0, +)
+    var passesDone = 0
+    func tileDone() {
+      passesDone += 1
+      progress?(passesDone, totalPasses)
+    }
     var result = RGBImage(width: image.width, height: image.height, pixels: .init(repeating: 0, count: image.width * image.height * 3))
     for (k, segment) in segments.enumerated() {
       let (num, den) = segment.scale
@@ -93,11 +116,12 @@ public final class Stylizer {
       let tiles = Stylizer.tiles(size, core: core, halo: segment.halo)
       for (index, layer) in segment.layers.enumerated() {
         guard let norm = layer as? InstanceNorm else { continue }
-        norm.fixedStatistics = accumulateStatistics(segment, upTo: index, source: source, tiles: tiles, size: size)
+        norm.fixedStatistics = accumulateStatistics(segment, upTo: index, source: source, tiles: tiles, size: size, each: tileDone)
       }
       if k == segments.count - 1 {
         for t in tiles {
           let y = segment.run(source.tile(y: t.outer.y, x: t.outer.x))
+          tileDone()
           let coreY = t.core.y.lowerBound * num / den..<min(image.height, t.core.y.upperBound * num / den)
           let coreX = t.core.x.lowerBound * num / den..<min(image.width, t.core.x.upperBound * num / den)
           if coreY.isEmpty || coreX.isEmpty { continue }
@@ -110,6 +134,7 @@ public final class Stylizer {
         let map = FeatureMap(channels: channels, height: outSize.h, width: outSize.w, half: half)
         for t in tiles {
           let y = segment.run(source.tile(y: t.outer.y, x: t.outer.x))
+          tileDone()
           map.store(y, origin: (t.outer.y.lowerBound * num / den, t.outer.x.lowerBound * num / den),
                     core: (t.core.y.lowerBound * num / den..<t.core.y.upperBound * num / den,
                            t.core.x.lowerBound * num / den..<t.core.x.upperBound * num / den))
@@ -126,7 +151,7 @@ public final class Stylizer {
   /// Mean and 1/√(σ² + ε) per channel of the input of `segment.layers[index]` (an instance
   /// norm) over the whole image, from the tiles' cores.
   private func accumulateStatistics(
-    _ segment: Segment, upTo index: Int, source: TileSource, tiles: [Tile], size: (h: Int, w: Int)
+    _ segment: Segment, upTo index: Int, source: TileSource, tiles: [Tile], size: (h: Int, w: Int), each: () -> Void
   ) -> (mean: [Float], rstd: [Float]) {
     let (num, den) = segment.scale(upTo: index)
     let norm = segment.layers[index] as! InstanceNorm
@@ -149,6 +174,7 @@ public final class Stylizer {
         sum[c] += s
         sumSquares[c] += s2
       }
+      each()
     }
     let m = Double(size.h * num / den * (size.w * num / den))
     var mean = [Float](repeating: 0, count: norm.channels), rstd = mean
