@@ -61,7 +61,6 @@ while [ $kills -lt "$KILLS" ]; do
   fi
   wait $pid 2>/dev/null || true
   kills=$((kills + 1))
-  rm -f "$WORK"/.crashed.h5.tmp-*   # what a kill mid-write leaves behind
   if [ -f "$model" ]; then
     now="$(iteration "$model")"
     if [ -z "$now" ]; then log "FAIL: after kill $kills the model file does not load"; exit 1; fi
@@ -71,9 +70,11 @@ while [ $kills -lt "$KILLS" ]; do
   log "kill $kills: checkpoint at iteration ${last}"
 done
 log "finishing the interrupted run"
+# (a kill mid-write leaves a temporary file; the next write removes those of dead processes)
 if [ -f "$model" ]; then "$PICASSO" "${TRAIN[@]}" --resume --output "$model" 2>/dev/null
 else "$PICASSO" "${TRAIN[@]}" --output "$model" 2>/dev/null; fi
 
+if compgen -G "$WORK/.crashed.h5.tmp-*" >/dev/null; then log "FAIL: temporary files left behind"; ls -a "$WORK" >&2; exit 1; fi
 "$PY" - "$WORK/reference.h5" "$model" <<'EOF'
 import sys, h5py, numpy as np
 a, b = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")

@@ -191,6 +191,13 @@ struct ImageTests {
     #expect(throws: (any Error).self) { try picture.write(to: dir.file("missing/a.png")) }
     #expect(throws: (any Error).self) { try picture.write(to: dir.file("a.gif")) }
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["a.jpg", "a.png"])
+
+    // Temporary files left by killed writers are removed by the next write; a live one stays.
+    let dead = dir.file(".a.png.tmp-2147483000"), live = dir.file(".a.png.tmp-\(getpid() == 1 ? 2 : 1)")
+    for path in [dead, live] { FileManager.default.createFile(atPath: path, contents: Data("partial".utf8)) }
+    try picture.write(to: dir.file("a.png"))
+    #expect(!FileManager.default.fileExists(atPath: dead))
+    #expect(FileManager.default.fileExists(atPath: live))
   }
 
   @Test func luminanceTransferKeepsTheColours() {

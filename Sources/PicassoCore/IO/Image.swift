@@ -153,7 +153,12 @@ public func replaceAtomically(_ path: String, _ write: (_ temporary: String) thr
   guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
     throw PicassoError.file(path, "the folder '\(dir)' does not exist")
   }
-  let temporary = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+  let prefix = "." + url.lastPathComponent + ".tmp-"
+  // A process killed mid-write leaves its temporary file behind: remove those of dead processes.
+  for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
+    if let pid = Int32(name.dropFirst(prefix.count)), kill(pid, 0) == -1, errno == ESRCH { unlink(dir + "/" + name) }
+  }
+  let temporary = dir + "/" + prefix + "\(getpid())"
   do {
     try write(temporary)
   } catch {
