@@ -72,6 +72,12 @@ struct Train: ParsableCommand {
   @Flag(help: "Continue the run stored in --output.")
   var resume = false
 
+  @Option(help: ArgumentHelp(
+    "Start from the weights of this model (its network, painting and settings) with a fresh Adam state, continuing its iteration count and loss histories.",
+    discussion: "For a model saved without a checkpoint (--float16): unlike --resume, the result is not bit-identical to an uninterrupted run.",
+    valueName: "model"))
+  var initWeights: String?
+
   @Flag(help: "When training ends, store the weights in float16 (half the size; the checkpoint is dropped).")
   var float16 = false
 
@@ -89,7 +95,11 @@ struct Train: ParsableCommand {
     guard (1...1024).contains(width ?? 32), (0...64).contains(blocks ?? 5) else { throw ValidationError("--width must be 1…1024 and --blocks 0…64.") }
     guard arch == nil || (width == nil && blocks == nil) else { throw ValidationError("Give either --arch or --width/--blocks, not both.") }
     guard checkpointEvery >= 1, validateEvery >= 1 else { throw ValidationError("--checkpoint-every and --validate-every must be at least 1.") }
-    guard resume || style != nil else { throw ValidationError("Give the painting with --style (or --resume a run).") }
+    guard resume || initWeights != nil || style != nil else { throw ValidationError("Give the painting with --style (or --resume a run).") }
+    guard !(resume && initWeights != nil) else { throw ValidationError("Give either --resume or --init-weights, not both.") }
+    guard initWeights == nil || (arch == nil && width == nil && blocks == nil) else {
+      throw ValidationError("--init-weights takes the network from the model; leave out --arch, --width and --blocks.")
+    }
   }
 
   func run() throws {
@@ -113,6 +123,17 @@ struct Train: ParsableCommand {
       }
       let stylePath = style ?? model.settings.styleName
       painting = try RGBImage.read(stylePath).resized(width: model.settings.styleSize[0], height: model.settings.styleSize[1])
+    } else if let initWeights {
+      model = try StyleModel.load(initWeights)
+      guard model.settings.imageSize == data.size else {
+        throw PicassoError.file(dataset, "has \(data.size) px images; \(initWeights) was trained on \(model.settings.imageSize) px")
+      }
+      let stylePath = style ?? model.settings.styleName
+      painting = try RGBImage.read(stylePath).resized(width: model.settings.styleSize[0], height: model.settings.styleSize[1])
+      let last = model.trainHistory.last?.iteration ?? 0
+      var rng = SplitMix64(seed: seed ^ 0x5DEECE66D)
+      _ = rng.next()
+      model.checkpoint = StyleModel.Checkpoint(iteration: last, rngState: rng.state, adamT: 0, adamM: [], adamV: [])
     } else {
       let paintingFull = try RGBImage.read(style!)
       painting = paintingFull.resized(longSide: styleSize ?? data.size)
@@ -138,7 +159,7 @@ struct Train: ParsableCommand {
     }
     try checkWritableFile(output)
     let trainer = try Trainer(model: model, dataset: data, style: painting, vggPath: vggPath)
-    let total = resume ? (iterations ?? model.settings.iterations) : model.settings.iterations
+    let total = resume || initWeights != nil ? (iterations ?? model.settings.iterations) : model.settings.iterations
     Interrupt.install()
     printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize), iterations \(trainer.iteration + 1)…\(total)")
 

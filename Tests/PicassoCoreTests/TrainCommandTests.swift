@@ -95,6 +95,29 @@ struct TrainCommandTests {
     #expect(try StyleModel.load(dir.file("m.h5")).checkpoint?.iteration == iteration + 2)
   }
 
+  /// A weights-only model (--float16, no checkpoint) cannot be resumed, but --init-weights
+  /// continues from its weights, iteration count and histories with a fresh Adam.
+  @Test func initWeightsContinuesAWeightsOnlyModel() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try TrainingTests.photos(dir, count: 7)
+    _ = try runPicasso(["dataset", "--images", folder, "--output", dir.file("d.h5"), "--size", "32", "--val-count", "2"])
+    let first = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--style", dir.file("photos/p0.png"), "--output", dir.file("m.h5"),
+                                "--vgg", Paths.vgg, "--arch", "c9s1-2,d4,d4,R4,u4,u2,c9s1-3", "--batch-size", "2", "--iterations", "3",
+                                "--float16"])
+    #expect(first.status == 0, "\(first.stderr)")
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("m.h5"), "--resume", "--vgg", Paths.vgg],
+                    mentions: ["m.h5", "no checkpoint"])
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("n.h5"), "--init-weights", dir.file("m.h5"),
+                     "--resume"], mentions: ["--init-weights"])
+    let next = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("n.h5"), "--init-weights", dir.file("m.h5"),
+                               "--iterations", "5", "--vgg", Paths.vgg])
+    #expect(next.status == 0, "\(next.stderr)")
+    let source = try StyleModel.load(dir.file("m.h5")), continued = try StyleModel.load(dir.file("n.h5"))
+    #expect(continued.trainHistory.map(\.iteration) == [1, 2, 3, 4, 5])
+    #expect(continued.settings.architecture == source.settings.architecture && continued.checkpoint?.iteration == 5)
+  }
+
   /// A loss that overflows stops training with a message and keeps the last good checkpoint.
   @Test func nonFiniteLossStopsAndKeepsTheCheckpoint() throws {
     let dir = TemporaryFolder()

@@ -49,6 +49,9 @@ public final class StyleModel {
     public var adamT: Int
     public var adamM: [Tensor]
     public var adamV: [Tensor]
+    public init(iteration: Int, rngState: UInt64, adamT: Int = 0, adamM: [Tensor] = [], adamV: [Tensor] = []) {
+      (self.iteration, self.rngState, self.adamT, self.adamM, self.adamV) = (iteration, rngState, adamT, adamM, adamV)
+    }
   }
 
   public let settings: Settings
