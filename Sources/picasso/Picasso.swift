@@ -8,14 +8,14 @@ struct Picasso: ParsableCommand {
     commandName: "picasso",
     abstract: "Paint photos in the style of paintings (neural style transfer on the CPU).",
     discussion: """
-      optimize  Gatys et al. 2015: optimise a photo's pixels against VGG19 losses (slow, no training).
+      optimize  Gatys et al. 2015: optimise a photo's pixels against VGG19 losses.
       dataset   Turn folders of photos into an HDF5 training set.
       train     Learn a feed-forward filter for one painting (Johnson et al. 2016).
-      stylize   Paint photos and folders with a trained filter, one forward pass each.
-      models    List trained models with their painting, network, training and losses.
-      compare   A model's output beside the optimiser's after N iterations: times, losses, sheet.
+      stylize   Paint photos and folders with a trained filter, one pass each.
+      models    List trained models: painting, network, training, losses.
+      compare   A model against the slow optimiser: times, losses, a sheet.
       sheet     Put images side by side in a grid.
-      bench     Time the hot paths and compare with the machine's GEMM ceiling.
+      bench     Time the hot paths against the machine's GEMM ceiling.
       """,
     version: PicassoVersion.string,
     subcommands: [Optimize.self, Dataset.self, Train.self, Stylize.self, Models.self, Compare.self, Sheet.self, Bench.self]

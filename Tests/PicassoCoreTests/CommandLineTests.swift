@@ -41,7 +41,10 @@ struct CommandLineTests {
 
   @Test func helpAndVersion() throws {
     let help = try picasso(["--help"])
-    #expect(help.status == 0 && help.stdout.contains("optimize"))
+    #expect(help.status == 0)
+    for command in ["optimize", "dataset", "train", "stylize", "models", "compare", "sheet", "bench"] {
+      #expect(help.stdout.contains("\n\(command) "), "--help lists \(command)")
+    }
     let version = try picasso(["--version"])
     #expect(version.status == 0 && version.stdout.contains("0."))
     let optimizeHelp = try picasso(["optimize", "--help"])

@@ -78,4 +78,14 @@ struct HDF5Tests {
       "\($0)".contains("'relu9_9'") && "\($0)".contains("relu5_4")
     }
   }
+
+  /// Declared shapes are checked before anything is allocated: too many elements, or a
+  /// product that overflows, is refused.
+  @Test func declaredShapesAreBounded() {
+    #expect(HDF5File.elementCount([4, 3, 256, 256]) == 786_432)
+    #expect(HDF5File.elementCount([]) == 1)
+    #expect(HDF5File.elementCount([100_000, 3, 100_000, 100_000]) == nil)
+    #expect(HDF5File.elementCount([1 << 40, 1 << 40]) == nil)
+    #expect(HDF5File.elementCount([10, 10], limit: 99) == nil)
+  }
 }

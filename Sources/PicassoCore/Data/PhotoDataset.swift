@@ -148,7 +148,7 @@ public final class DatasetReader {
         throw PicassoError.file(path, "not a picasso dataset: no '\(name)' (make one with picasso dataset)")
       }
       let shape = try file.shape(of: name)
-      guard shape.count == 4, shape[1] == 3, shape[2] == shape[3], shape[2] > 0, size == 0 || shape[2] == size else {
+      guard shape.count == 4, shape[1] == 3, shape[2] == shape[3], (1...8192).contains(shape[2]), size == 0 || shape[2] == size else {
         throw PicassoError.file(path, "'\(name)' has shape \(shape), expected [N, 3, S, S]")
       }
       size = shape[2]

@@ -12,6 +12,20 @@ public struct HDF5Error: Error, CustomStringConvertible {
 /// A small typed view of libhdf5: float32 and uint8 datasets (whole or a slab of the first
 /// axis), numeric and string attributes, groups created on demand.
 public final class HDF5File {
+  /// The largest dataset `readFloats`, `readBytes` and `readHalfs` load whole (4 GB of floats).
+  nonisolated(unsafe) public static var maxElements = 1 << 30
+
+  /// The number of elements of `shape`, or nil if it overflows or exceeds `limit`.
+  public static func elementCount(_ shape: [Int], limit: Int = maxElements) -> Int? {
+    var count = 1
+    for d in shape {
+      guard d >= 0 else { return nil }
+      let (product, overflow) = count.multipliedReportingOverflow(by: d)
+      guard !overflow, product <= limit else { return nil }
+      count = product
+    }
+    return count
+  }
   public enum Mode { case read, readWrite, create }
   public let path: String
   private let id: hid_t
@@ -112,7 +126,11 @@ public final class HDF5File {
     let did = try openDataset(name)
     defer { H5Dclose(did) }
     let shape = dataspaceShape(H5Dget_space(did))
-    var values = [T](repeating: zero, count: shape.reduce(1, *))
+    // A file can declare any shape: refuse one that would not fit in memory before allocating.
+    guard let count = HDF5File.elementCount(shape) else {
+      throw fail(name, "declares shape \(shape), more than the limit of \(HDF5File.maxElements) elements (a corrupt or hostile file?)")
+    }
+    var values = [T](repeating: zero, count: count)
     let status = values.withUnsafeMutableBytes {
       H5Dread(did, type, CHDF5_S_ALL(), CHDF5_S_ALL(), CHDF5_P_DEFAULT(), $0.baseAddress)
     }
