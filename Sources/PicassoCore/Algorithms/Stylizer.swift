@@ -84,36 +84,31 @@ public final class Stylizer {
       net.releaseBuffers()
     }
 
-    var source: TileSource = PhotoSource(image)
-    var size = (h: h, w: w)
-    var resolution = (num: 1, den: 1)  // of the current map, relative to the photo
-    // Tile passes in all, for `progress`: per segment, one per instance norm and the last.
-    var plan: [Int] = []
-    do {
-      var (size, resolution) = ((h: h, w: w), (num: 1, den: 1))
-      for segment in segments {
-        let (num, den) = segment.scale
-        let core = max(den, tileSide * resolution.num / resolution.den / den * den)
-        let passes = segment.layers.filter { $0 is InstanceNorm }.count + 1
-        plan.append(passes * Stylizer.tiles(size, core: core, halo: segment.halo).count)
-        size = (size.h * num / den, size.w * num / den)
-        let g = gcd(resolution.num * num, resolution.den * den)
-        resolution = (resolution.num * num / g, resolution.den * den / g)
-      }
+    // Each segment's input size and tiles: cores of about tileSide photo pixels, a multiple
+    // of the segment's downsampling.
+    var layout: [(size: (h: Int, w: Int), tiles: [Tile])] = []
+    var size = (h: h, w: w), resolution = (num: 1, den: 1)  // of the current map, relative to the photo
+    for segment in segments {
+      let (num, den) = segment.scale
+      let core = max(den, tileSide * resolution.num / resolution.den / den * den)
+      layout.append((size, Stylizer.tiles(size, core: core, halo: segment.halo)))
+      size = (size.h * num / den, size.w * num / den)
+      let g = gcd(resolution.num * num, resolution.den * den)
+      resolution = (resolution.num * num / g, resolution.den * den / g)
     }
-    let totalPasses = plan.reduce(0, +)
+    // Tile passes in all, for `progress`: per segment, one per instance norm and the last.
+    let totalPasses = zip(segments, layout).reduce(0) { $0 + ($1.0.layers.filter { $0 is InstanceNorm }.count + 1) * $1.1.tiles.count }
     var passesDone = 0
     func tileDone() {
       passesDone += 1
       progress?(passesDone, totalPasses)
     }
+    var source: TileSource = PhotoSource(image)
     var result = RGBImage(width: image.width, height: image.height, pixels: .init(repeating: 0, count: image.width * image.height * 3))
     for (k, segment) in segments.enumerated() {
       let (num, den) = segment.scale
+      let (size, tiles) = layout[k]
       let outSize = (h: size.h * num / den, w: size.w * num / den)
-      // Cores of about tileSide photo pixels, a multiple of the segment's downsampling.
-      let core = max(den, tileSide * resolution.num / resolution.den / den * den)
-      let tiles = Stylizer.tiles(size, core: core, halo: segment.halo)
       for (index, layer) in segment.layers.enumerated() {
         guard let norm = layer as? InstanceNorm else { continue }
         norm.fixedStatistics = accumulateStatistics(segment, upTo: index, source: source, tiles: tiles, size: size, each: tileDone)
@@ -140,9 +135,6 @@ public final class Stylizer {
                            t.core.x.lowerBound * num / den..<t.core.x.upperBound * num / den))
         }
         source = map
-        size = outSize
-        let g = gcd(resolution.num * num, resolution.den * den)
-        resolution = (resolution.num * num / g, resolution.den * den / g)
       }
     }
     return result
