@@ -31,6 +31,10 @@ let package = Package(
       ]
     ),
 
+    // The fuzz targets (Scripts/fuzz.sh builds them with libFuzzer); as a plain executable
+    // it replays inputs, such as the regression files in Tests/Fuzz.
+    .executableTarget(name: "picasso-fuzz", dependencies: ["PicassoCore"]),
+
     // MARK: - C libraries (Debian: libopenblas-dev, libhdf5-dev, libpng-dev, libjpeg-dev)
 
     .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),

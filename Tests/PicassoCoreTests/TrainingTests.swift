@@ -127,7 +127,15 @@ struct TrainingTests {
     try file.setAttribute("format", .numbers([99]))
     file.flush()
     #expect { try StyleModel.load(dir.file("m.h5")) } throws: { "\($0)".contains("newer") }
-    #expect { try StyleModel.load(Paths.vgg) } throws: { "\($0)".contains("not a picasso style model") }
+    try file.setAttribute("format", .numbers([1]))  // before the output scale
+    file.flush()
+    #expect { try StyleModel.load(dir.file("m.h5")) } throws: { "\($0)".contains("train it again") }
+    try file.setAttribute("kind", .string("something else"))
+    try file.setAttribute("format", .numbers([Double(StyleModel.formatVersion)]))
+    file.flush()
+    #expect { try StyleModel.load(dir.file("m.h5")) } throws: { "\($0)".contains("not a picasso style model") }
+    // The VGG file is HDF5 without metadata checksums (written by h5py): refused before parsing.
+    #expect { try StyleModel.load(Paths.vgg) } throws: { "\($0)".contains("without metadata checksums") }
     #expect { try StyleModel.load(dir.file("none.h5")) } throws: { "\($0)".contains("no such model file") }
   }
 }

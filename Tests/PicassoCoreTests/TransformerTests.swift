@@ -36,6 +36,14 @@ struct TransformerTests {
     #expect(up.array == [1, 1, 2, 2, 1, 1, 2, 2])
   }
 
+  @Test func outputScale() {
+    gradients.checkLayer("scale", Scale(1 / 255), input: randomTensor([2, 3, 4, 5], seed: 24), eps: 1e-3)
+    #expect(Scale(0.5).forward(Tensor(shape: [1, 1, 1, 2], values: [2, -4])).array == [1, -2])
+    // Trained networks end in ×1/255; the fixtures' network (scale 1) is checked elsewhere.
+    let net = TransformerNet(.init(widths: [2, 2, 2], blocks: 0))
+    #expect((net.network.layers.last as? Scale)?.factor == Float(1) / 255)
+  }
+
   @Test func residualBlock() {
     let conv = Conv2D(3, 3, kernel: 3, padding: .reflect)
     conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 24, lo: -0.3, hi: 0.3))
@@ -63,7 +71,7 @@ struct TransformerTests {
   /// A TransformerNet with the fixtures' generated weights (seed 100000 + k per parameter).
   static func fixtureNet(_ json: [String: Any]) -> TransformerNet {
     let spec = (json["transformer"] as! [String: Any])["param_init"] as! [[String: Any]]
-    let net = TransformerNet()
+    let net = TransformerNet(.init(outputScale: 1))  // the fixtures' network writes [0, 1] directly
     precondition(net.parameters.count == spec.count)
     for (k, (p, s)) in zip(net.parameters, spec).enumerated() {
       precondition(p.shape == s["shape"] as! [Int], "parameter \(k) \(s["name"]!)")

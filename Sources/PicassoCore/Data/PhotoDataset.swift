@@ -139,7 +139,7 @@ public final class DatasetReader {
   public init(_ path: String) throws {
     guard FileManager.default.fileExists(atPath: path) else { throw PicassoError.file(path, "no such dataset file (make one with picasso dataset)") }
     self.path = path
-    file = try HDF5File(path)
+    file = try HDF5File(path, requireChecksums: true)
     var counts: [Split: Int] = [:]
     var size = 0
     for split in [Split.train, .val] {

@@ -3,7 +3,8 @@ import Foundation
 /// A trained style: the transformation network and everything needed to use, judge, resume
 /// or reproduce it, in one HDF5 file.
 ///
-/// Layout (format 1): attributes `format`, `kind` = "picasso-style-model", `widths`, `blocks`,
+/// Layout (format 2; format 1 networks had no output scale and are refused): attributes
+/// `format`, `kind` = "picasso-style-model", `widths`, `blocks`, `output_scale`,
 /// `style_name`, `style_size`, `content_layers`, `style_layers`, `content_weight`,
 /// `style_weight`, `tv_weight`, `image_size`, `batch_size`, `learning_rate`, `iterations`
 /// (planned), `seed`, `dataset`, `training_seconds`; datasets `params/<name>` (float32), `history/train` and
@@ -13,7 +14,7 @@ import Foundation
 /// `checkpoint/iteration`, `checkpoint/rng`, `checkpoint/adam_t` attributes and
 /// `checkpoint/adam_m/<name>`, `checkpoint/adam_v/<name>`.
 public final class StyleModel {
-  public static let formatVersion = 1
+  public static let formatVersion = 2
   public static let kind = "picasso-style-model"
 
   public struct Settings: Equatable, Sendable {
@@ -77,6 +78,7 @@ public final class StyleModel {
       try file.setAttribute("kind", .string(Self.kind))
       try file.setAttribute("widths", .numbers(s.architecture.widths.map(Double.init)))
       try file.setAttribute("blocks", .numbers([Double(s.architecture.blocks)]))
+      try file.setAttribute("output_scale", .numbers([Double(s.architecture.outputScale)]))
       try file.setAttribute("style_name", .string(s.styleName))
       try file.setAttribute("style_size", .numbers(s.styleSize.map(Double.init)))
       try file.setAttribute("content_layers", .strings(s.contentLayers))
@@ -122,13 +124,16 @@ public final class StyleModel {
   /// Loads a model file, refusing one it does not understand with the reason.
   public static func load(_ path: String) throws -> StyleModel {
     guard FileManager.default.fileExists(atPath: path) else { throw PicassoError.file(path, "no such model file") }
-    let file = try HDF5File(path)
+    let file = try HDF5File(path, requireChecksums: true)
     guard (try? file.string("kind")) == kind else {
       throw PicassoError.file(path, "not a picasso style model (no kind = \"\(kind)\" attribute)")
     }
     let format = Int(try file.number("format"))
     guard format <= formatVersion else {
       throw PicassoError.file(path, "model format \(format) is newer than this picasso understands (\(formatVersion)); update picasso")
+    }
+    guard format == formatVersion else {
+      throw PicassoError.file(path, "model format \(format) predates the network's output scale (format \(formatVersion)); train it again")
     }
     func numbers(_ name: String) throws -> [Double] {
       guard case .numbers(let v) = try file.attribute(name) else { throw PicassoError.file(path, "attribute '\(name)' is not numeric") }
@@ -147,7 +152,9 @@ public final class StyleModel {
     guard widths.count == 3, widths.allSatisfy({ (1...4096).contains($0) }), (0...64).contains(blocks) else {
       throw PicassoError.file(path, "unsupported architecture: widths \(widths), \(blocks) blocks")
     }
-    s.architecture = .init(widths: widths, blocks: blocks)
+    let scale = Float(try file.number("output_scale"))
+    guard scale > 0, scale.isFinite else { throw PicassoError.file(path, "unsupported output scale \(scale)") }
+    s.architecture = .init(widths: widths, blocks: blocks, outputScale: scale)
     s.styleName = try file.string("style_name")
     s.styleSize = try numbers("style_size").map { Int($0) }
     s.contentLayers = try strings("content_layers")

@@ -6,17 +6,25 @@ import Foundation
 ///   9×9 conv 3→w₁, IN, ReLU;  3×3 conv w₁→w₂ stride 2, IN, ReLU;  3×3 conv w₂→w₃ stride 2, IN, ReLU;
 ///   `blocks` × residual [3×3 conv, IN, ReLU, 3×3 conv, IN] + x;
 ///   ×2 nearest upsample, 3×3 conv w₃→w₂, IN, ReLU;  ×2 nearest upsample, 3×3 conv w₂→w₁, IN, ReLU;
-///   9×9 conv w₁→3 (output not clamped).
+///   9×9 conv w₁→3, × outputScale (output not clamped).
+/// The output scale is 1/255 for trained models: the last conv works in 0–255 units, as in
+/// pytorch/examples (whose network outputs 0–255) and fast-neural-style. With Adam a
+/// parameter step is about the learning rate whatever the gradient's scale, so a conv writing
+/// [0, 1] directly (scale 1) moves the picture 255 times as far per step: trained at lr 1e-3 it
+/// stayed noisy and streaked for 500 iterations. Scale 1 is the fixtures' network.
 /// Every conv pads by reflection (k/2). Widths (w₁, w₂, w₃) default to (32, 64, 128) and
 /// blocks to 5: 1,679,235 parameters.
 public final class TransformerNet: Layer {
   public struct Architecture: Codable, Equatable, Sendable {
     public var widths: [Int]
     public var blocks: Int
-    public init(widths: [Int] = [32, 64, 128], blocks: Int = 5) {
-      precondition(widths.count == 3 && widths.allSatisfy { $0 > 0 } && blocks >= 0)
+    /// The factor on the last conv's output.
+    public var outputScale: Float
+    public init(widths: [Int] = [32, 64, 128], blocks: Int = 5, outputScale: Float = 1 / 255) {
+      precondition(widths.count == 3 && widths.allSatisfy { $0 > 0 } && blocks >= 0 && outputScale > 0)
       self.widths = widths
       self.blocks = blocks
+      self.outputScale = outputScale
     }
 
     /// fast-neural-style's `-arch` notation for this network: `c9s1-32,d64,d128,R128,R128,R128,R128,R128,u64,u32,c9s1-3`
@@ -71,7 +79,7 @@ public final class TransformerNet: Layer {
     layers += [
       Upsample2x(), conv(w3, w2, 3), InstanceNorm(w2), ReLU(),
       Upsample2x(), conv(w2, w1, 3), InstanceNorm(w1), ReLU(),
-      conv(w1, 3, 9),
+      conv(w1, 3, 9), Scale(architecture.outputScale),
     ]
     network = Sequential(layers)
   }

@@ -1,0 +1,143 @@
+// Fuzz targets for everything that reads untrusted bytes. Built two ways:
+// - by Scripts/fuzz.sh with `-sanitize=fuzzer,address -DFUZZING`: libFuzzer's driver runs
+//   the target named by $PICASSO_FUZZ_TARGET;
+// - as a plain executable (`picasso-fuzz TARGET FILE…`): runs each file through the target
+//   once, which is how the regression inputs in Tests/Fuzz are replayed by `swift test`.
+import Foundation
+import PicassoCore
+
+enum FuzzTarget: String, CaseIterable {
+  case png, jpeg, exif, model, dataset
+
+  /// One input. Errors are the expected outcome for most inputs; only a crash, a hang or an
+  /// unbounded allocation is a finding.
+  func run(_ bytes: [UInt8]) {
+    switch self {
+    case .png, .jpeg:
+      // Decoding caps the declared size at 16 megapixels so an honest large image is not
+      // mistaken for an unbounded allocation (the limit itself is what is tested).
+      _ = try? RGBImage.decode(bytes, maxPixels: 1 << 24)
+    case .exif:
+      _ = EXIF.orientation(Array("Exif\0\0".utf8) + bytes)
+    case .model:
+      withTemporaryFile(bytes) { path in
+        guard let model = try? StyleModel.load(path) else { return }
+        _ = model.net.parameterCount
+      }
+    case .dataset:
+      withTemporaryFile(bytes) { path in
+        guard let reader = try? DatasetReader(path) else { return }
+        for split in [DatasetReader.Split.train, .val] where (reader.counts[split] ?? 0) > 0 && reader.size <= 64 {
+          let batch = Tensor(shape: [1, 3, reader.size, reader.size])
+          try? reader.read(split, indices: [0], flips: [true], into: batch)
+        }
+      }
+    }
+  }
+}
+
+/// HDF5 opens files by name: the bytes go to one file in /dev/shm (or the temporary folder),
+/// rewritten for each input.
+func withTemporaryFile(_ bytes: [UInt8], _ body: (String) -> Void) {
+  let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+  let path = "\(folder)/picasso-fuzz-\(getpid()).h5"
+  guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
+  defer { unlink(path) }
+  body(path)
+}
+
+#if FUZZING
+let fuzzTarget: FuzzTarget = {
+  let name = ProcessInfo.processInfo.environment["PICASSO_FUZZ_TARGET"] ?? ""
+  guard let target = FuzzTarget(rawValue: name) else {
+    fatalError("set PICASSO_FUZZ_TARGET to one of \(FuzzTarget.allCases.map(\.rawValue))")
+  }
+  return target
+}()
+
+typealias FuzzCallback = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+typealias Arguments = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<Arguments>, _ callback: FuzzCallback) -> CInt
+
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+  fuzzTarget.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
+  return 0
+}
+
+// SwiftPM links an executable's entry point as `<module>_main`, which may stand in for
+// libFuzzer's `main`: it runs libFuzzer's driver just the same.
+@_cdecl("picasso_fuzz_main")
+func fuzzMain(_ argc: CInt, _ argv: Arguments) -> CInt {
+  var (count, arguments) = (argc, argv)
+  return LLVMFuzzerRunDriver(&count, &arguments, fuzzOne)
+}
+#else
+/// Seed inputs, made by the project's own writers: small PNGs (RGB and a 16-bit grey one is
+/// left to the mutator), a JPEG with an EXIF orientation, a tiny model with a history, a
+/// tiny dataset.
+func writeSeeds(to folder: String) throws {
+  func dir(_ name: String) throws -> String {
+    let path = "\(folder)/\(name)"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+  }
+  var rng = SplitMix64(seed: 7)
+  func picture(_ w: Int, _ h: Int) -> RGBImage {
+    RGBImage(width: w, height: h, pixels: (0..<(w * h * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+  }
+  let png = try dir("png"), jpeg = try dir("jpeg"), exif = try dir("exif"), model = try dir("model"), dataset = try dir("dataset")
+  for (k, (w, h)) in [(1, 1), (8, 5), (17, 16)].enumerated() {
+    try Data(picture(w, h).encodePNG()).write(to: URL(fileURLWithPath: "\(png)/seed\(k).png"))
+    try Data(picture(w, h).encodeJPEG(quality: 80)).write(to: URL(fileURLWithPath: "\(jpeg)/plain\(k).jpg"))
+  }
+  // An APP1 Exif segment (big-endian TIFF, one IFD0 entry: orientation 6) after SOI.
+  let tiff: [UInt8] = [0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0]
+  let app1 = Array("Exif\0\0".utf8) + tiff
+  let plain = try picture(12, 7).encodeJPEG(quality: 80)
+  let length = app1.count + 2
+  let rotated = [0xFF, 0xD8, 0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + app1 + plain.dropFirst(2)
+  try Data(rotated).write(to: URL(fileURLWithPath: "\(jpeg)/exif6.jpg"))
+  try Data(tiff).write(to: URL(fileURLWithPath: "\(exif)/orientation6"))
+  var settings = StyleModel.Settings()
+  settings.architecture = .init(widths: [2, 2, 2], blocks: 1)
+  let tiny = StyleModel(settings: settings)
+  var losses = LossReport()
+  (losses.content, losses.style, losses.tv, losses.total) = (1, 2, 3, 4)
+  tiny.trainHistory = [.init(iteration: 1, losses: losses), .init(iteration: 2, losses: losses)]
+  try tiny.save(to: "\(model)/tiny.h5")
+  try tiny.save(to: "\(model)/tiny-f16.h5", float16: true)
+  let photos = try dir("photos-for-dataset")
+  for k in 0..<3 { try picture(10 + k, 9).write(to: "\(photos)/p\(k).png") }
+  _ = try PhotoDataset.build(photos: (0..<3).map { "\(photos)/p\($0).png" }, sources: [photos], output: "\(dataset)/tiny.h5",
+                             size: 8, valCount: 1, seed: 1)
+  try FileManager.default.removeItem(atPath: photos)
+}
+
+@main
+struct Replay {
+  static func main() {
+    let arguments = CommandLine.arguments.dropFirst()
+    if arguments.first == "seeds", arguments.count == 2 {
+      do { try writeSeeds(to: arguments.last!) } catch {
+        print("picasso-fuzz: \(error)")
+        exit(1)
+      }
+      return
+    }
+    guard let name = arguments.first, let target = FuzzTarget(rawValue: name), arguments.count >= 2 else {
+      print("usage: picasso-fuzz \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) FILE…  |  picasso-fuzz seeds FOLDER")
+      exit(2)
+    }
+    for path in arguments.dropFirst() {
+      guard let data = FileManager.default.contents(atPath: path) else {
+        print("picasso-fuzz: cannot read \(path)")
+        exit(1)
+      }
+      target.run([UInt8](data))
+    }
+    print("picasso-fuzz: \(arguments.count - 1) inputs through \(name), no crash")
+  }
+}
+#endif
