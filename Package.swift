@@ -46,7 +46,7 @@ let package = Package(
 
     // MARK: - Tests
 
-    .testTarget(name: "PicassoCoreTests", dependencies: ["PicassoCore", "CPNG", "CJPEG"]),
+    .testTarget(name: "PicassoCoreTests", dependencies: ["PicassoCore", "picasso-fuzz", "CPNG", "CJPEG"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # Fuzzes everything that reads untrusted bytes with libFuzzer and AddressSanitizer: the PNG
-# and JPEG decoders, the EXIF orientation parser, the model-file loader and the dataset
-# reader (Sources/picasso-fuzz). Seeds are written by the project's own writers; each target
+# and JPEG decoders, the EXIF orientation parser, the model-file loader (bytes, and
+# model-values: well-formed files with fuzzed numbers) and the dataset reader
+# (Sources/picasso-fuzz). Seeds are written by the project's own writers; each target
 # runs a fixed number of executions, and any crash, hang (>10 s), allocation over 1 GB or
 # use of memory beyond 2.5 GB is a finding, saved under .build-fuzz/findings/.
 #
-#   Scripts/fuzz.sh [EXECUTIONS_PER_TARGET] [TARGET…]     (default 100000; all five targets)
+#   Scripts/fuzz.sh [EXECUTIONS_PER_TARGET] [TARGET…]     (default 100000; all six targets)
 #
 # Replay a finding (or a regression input in Tests/Fuzz) with the plain build:
 #   swift build --product picasso-fuzz && .build/debug/picasso-fuzz TARGET FILE
-# Leak detection is off for the two HDF5 targets: libhdf5 1.10.8 itself loses a few hundred
+# Leak detection is off for the HDF5 targets: libhdf5 1.10.8 itself loses a few hundred
 # bytes on some corrupt files (direct leaks with only libhdf5 frames), which is not ours to fix.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs=${1:-100000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(png jpeg exif model dataset)
+[ ${#targets[@]} -gt 0 ] || targets=(png jpeg exif model model-values dataset)
 work=.build-fuzz
 mkdir -p "$work/findings"
 
@@ -35,7 +36,7 @@ for t in "${targets[@]}"; do
   corpus="$work/corpus/$t"
   mkdir -p "$corpus"
   leaks=1
-  case $t in model | dataset) leaks=0 ;; esac
+  case $t in model | model-values | dataset) leaks=0 ;; esac
   log="$work/$t.log"
   start=$(date +%s)
   set +e

@@ -8,6 +8,9 @@ import PicassoCore
 
 enum FuzzTarget: String, CaseIterable {
   case png, jpeg, exif, model, dataset
+  /// Structure-aware: a well-formed (checksummed) model file whose numbers come from the
+  /// input, where byte-level mutations of a checksummed file would only meet the checksums.
+  case modelValues = "model-values"
 
   /// One input. Errors are the expected outcome for most inputs; only a crash, a hang or an
   /// unbounded allocation is a finding.
@@ -24,6 +27,12 @@ enum FuzzTarget: String, CaseIterable {
         guard let model = try? StyleModel.load(path) else { return }
         _ = model.net.parameterCount
       }
+    case .modelValues:
+      withTemporaryFile([]) { path in
+        writeModel(values: bytes, to: path)
+        guard let model = try? StyleModel.load(path) else { return }
+        _ = model.net.parameterCount
+      }
     case .dataset:
       withTemporaryFile(bytes) { path in
         guard let reader = try? DatasetReader(path) else { return }
@@ -33,6 +42,39 @@ enum FuzzTarget: String, CaseIterable {
         }
       }
     }
+  }
+}
+
+/// A tiny model whose attributes and history are overwritten by 9-byte records of `values`:
+/// byte 0 picks the attribute (low 4 bits), the width it sets (bits 4–5) and whether the next
+/// 8 bytes are a Double's bits or a small integer (bit 7); bytes 1…8 are the value.
+func writeModel(values: [UInt8], to path: String) {
+  var settings = StyleModel.Settings()
+  settings.architecture = .init(widths: [2, 2, 2], blocks: 1)
+  do { try StyleModel(settings: settings).save(to: path) } catch { fatalError("\(error)") }
+  guard let file = try? HDF5File(path, mode: .readWrite) else { fatalError("cannot reopen \(path)") }
+  let names = ["format", "widths", "blocks", "output_scale", "style_size", "image_size", "batch_size", "iterations",
+               "learning_rate", "style_weight", "history"]
+  var widths: [Double] = [2, 2, 2], history: [Float] = []
+  var k = 0
+  while k + 9 <= values.count {
+    let selector = values[k]
+    let bits = values[(k + 1)..<(k + 9)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    let value = selector & 0x80 != 0 ? Double(bitPattern: bits) : Double(Int16(truncatingIfNeeded: bits))
+    let name = names[Int(selector & 0x0F) % names.count]
+    switch name {
+    case "widths":
+      widths[Int((selector >> 4) & 3) % 3] = value
+      _ = try? file.setAttribute(name, .numbers(widths))
+    case "history": history.append(Float(value))
+    default: _ = try? file.setAttribute(name, .numbers([value]))
+    }
+    k += 9
+  }
+  let rows = history.count / 5
+  if rows > 0 {
+    _ = try? file.remove("history/val")
+    _ = try? file.write("history/val", shape: [rows, 5], floats: Array(history.prefix(rows * 5)))
   }
 }
 
@@ -108,6 +150,10 @@ func writeSeeds(to folder: String) throws {
   tiny.trainHistory = [.init(iteration: 1, losses: losses), .init(iteration: 2, losses: losses)]
   try tiny.save(to: "\(model)/tiny.h5")
   try tiny.save(to: "\(model)/tiny-f16.h5", float16: true)
+  let values = try dir("model-values")
+  func record(_ selector: UInt8, _ value: UInt64) -> [UInt8] { [selector] + (0..<8).reversed().map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+  try Data(record(2, 3) + record(1, 4) + record(0x80 | 3, (1.0 / 255).bitPattern)).write(to: URL(fileURLWithPath: "\(values)/blocks-widths"))
+  try Data((0..<5).flatMap { record(10, UInt64($0)) }).write(to: URL(fileURLWithPath: "\(values)/history"))
   let photos = try dir("photos-for-dataset")
   for k in 0..<3 { try picture(10 + k, 9).write(to: "\(photos)/p\(k).png") }
   _ = try PhotoDataset.build(photos: (0..<3).map { "\(photos)/p\($0).png" }, sources: [photos], output: "\(dataset)/tiny.h5",

@@ -66,6 +66,9 @@ struct TransformerTests {
 
   @Test func defaultSizeHasTheReferenceParameterCount() {
     #expect(TransformerNet().parameterCount == 1_679_235)
+    #expect(TransformerNet.Architecture().parameterCount == 1_679_235)
+    let slim = TransformerNet.Architecture(widths: [16, 24, 40], blocks: 3)
+    #expect(slim.parameterCount == TransformerNet(slim).parameterCount)
   }
 
   /// A TransformerNet with the fixtures' generated weights (seed 100000 + k per parameter).

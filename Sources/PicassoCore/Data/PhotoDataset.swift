@@ -148,8 +148,9 @@ public final class DatasetReader {
         throw PicassoError.file(path, "not a picasso dataset: no '\(name)' (make one with picasso dataset)")
       }
       let shape = try file.shape(of: name)
-      guard shape.count == 4, shape[1] == 3, shape[2] == shape[3], (1...8192).contains(shape[2]), size == 0 || shape[2] == size else {
-        throw PicassoError.file(path, "'\(name)' has shape \(shape), expected [N, 3, S, S]")
+      // S is bounded like `picasso dataset --size`: training allocates activations by it.
+      guard shape.count == 4, shape[1] == 3, shape[2] == shape[3], (1...2048).contains(shape[2]), size == 0 || shape[2] == size else {
+        throw PicassoError.file(path, "'\(name)' has shape \(shape), expected [N, 3, S, S] with S ≤ 2048")
       }
       size = shape[2]
       counts[split] = shape[0]

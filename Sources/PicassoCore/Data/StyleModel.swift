@@ -128,7 +128,25 @@ public final class StyleModel {
     guard (try? file.string("kind")) == kind else {
       throw PicassoError.file(path, "not a picasso style model (no kind = \"\(kind)\" attribute)")
     }
-    let format = Int(try file.number("format"))
+    // Every number is checked before it is used: a model file may come from anyone.
+    func whole(_ x: Double, _ name: String, _ range: ClosedRange<Int>) throws -> Int {
+      guard x.isFinite, x == x.rounded(), x >= Double(range.lowerBound), x <= Double(range.upperBound) else {
+        throw PicassoError.file(path, "\(name) is \(x), expected a whole number in \(range.lowerBound)…\(range.upperBound)")
+      }
+      return Int(x)
+    }
+    func integer(_ name: String, of object: String = "/", _ range: ClosedRange<Int>) throws -> Int {
+      try whole(try file.number(name, of: object), "attribute '\(name)'", range)
+    }
+    /// Reads a float dataset (or float16 bit patterns) whose shape must be `expected`,
+    /// checked before anything is allocated.
+    func tensorValues(_ name: String, expected: [Int], half: Bool = false) throws -> [Float] {
+      let shape = try file.shape(of: name)
+      guard shape == expected else { throw PicassoError.file(path, "'\(name)' has shape \(shape), expected \(expected)") }
+      if half { return try file.readHalfs(name).values.map { Float(Float16(bitPattern: $0)) } }
+      return try file.readFloats(name).values
+    }
+    let format = try integer("format", 0...Int(Int32.max))
     guard format <= formatVersion else {
       throw PicassoError.file(path, "model format \(format) is newer than this picasso understands (\(formatVersion)); update picasso")
     }
@@ -147,60 +165,56 @@ public final class StyleModel {
       }
     }
     var s = Settings()
-    let widths = try numbers("widths").map { Int($0) }
-    let blocks = Int(try file.number("blocks"))
-    guard widths.count == 3, widths.allSatisfy({ (1...4096).contains($0) }), (0...64).contains(blocks) else {
-      throw PicassoError.file(path, "unsupported architecture: widths \(widths), \(blocks) blocks")
+    let widths = try numbers("widths").map { try whole($0, "a width", 1...1024) }
+    let blocks = try integer("blocks", 0...64)
+    guard widths.count == 3 else { throw PicassoError.file(path, "unsupported architecture: widths \(widths)") }
+    let parameterLimit = 1 << 26
+    guard TransformerNet.Architecture(widths: widths, blocks: blocks).parameterCount <= parameterLimit else {
+      throw PicassoError.file(path, "architecture \(widths), \(blocks) blocks has more than \(parameterLimit) parameters (a corrupt or hostile file?)")
     }
     let scale = Float(try file.number("output_scale"))
     guard scale > 0, scale.isFinite else { throw PicassoError.file(path, "unsupported output scale \(scale)") }
     s.architecture = .init(widths: widths, blocks: blocks, outputScale: scale)
     s.styleName = try file.string("style_name")
-    s.styleSize = try numbers("style_size").map { Int($0) }
+    s.styleSize = try numbers("style_size").map { try whole($0, "style_size", 0...1 << 20) }
     s.contentLayers = try strings("content_layers")
     s.styleLayers = try strings("style_layers")
     s.weights = LossWeights(content: Float(try file.number("content_weight")), style: Float(try file.number("style_weight")),
                             tv: Float(try file.number("tv_weight")))
-    s.imageSize = Int(try file.number("image_size"))
-    s.batchSize = Int(try file.number("batch_size"))
+    s.imageSize = try integer("image_size", 0...1 << 20)
+    s.batchSize = try integer("batch_size", 0...1 << 20)
     s.learningRate = Float(try file.number("learning_rate"))
-    s.iterations = Int(try file.number("iterations"))
+    s.iterations = try integer("iterations", 0...Int(Int32.max))
     s.seed = UInt64(try file.string("seed")) ?? 0
     s.dataset = try file.string("dataset")
     let model = StyleModel(settings: s)
     model.trainingSeconds = (try? file.number("training_seconds")) ?? 0
     let half = (try? file.string("weights_dtype")) == "float16"
     for (name, p) in zip(model.net.parameterNames, model.net.parameters) {
-      let shape: [Int], values: [Float]
-      if half {
-        let (s16, v16) = try file.readHalfs("params/\(name)")
-        (shape, values) = (s16, v16.map { Float(Float16(bitPattern: $0)) })
-      } else {
-        (shape, values) = try file.readFloats("params/\(name)")
-      }
-      guard shape == p.shape else { throw PicassoError.file(path, "'params/\(name)' has shape \(shape), expected \(p.shape)") }
+      let values = try tensorValues("params/\(name)", expected: p.shape, half: half)
       values.withUnsafeBufferPointer { p.data.update(from: $0.baseAddress!, count: p.count) }
     }
     for (name, keyPath) in [("train", \StyleModel.trainHistory), ("val", \StyleModel.valHistory)] where file.exists("history/\(name)") {
-      let (shape, rows) = try file.readFloats("history/\(name)")
-      guard shape.count == 2, shape[1] == 5 || shape[0] == 0 else { throw PicassoError.file(path, "'history/\(name)' has shape \(shape)") }
-      model[keyPath: keyPath] = (0..<shape[0]).map { i in
+      let shape = try file.shape(of: "history/\(name)")
+      guard shape.count == 2, shape[1] == 5 || shape[0] == 0, shape[0] <= 1 << 24 else {
+        throw PicassoError.file(path, "'history/\(name)' has shape \(shape), expected [n ≤ \(1 << 24), 5]")
+      }
+      let rows = try file.readFloats("history/\(name)").values
+      model[keyPath: keyPath] = try (0..<shape[0]).map { i in
         var r = LossReport()
         (r.content, r.style, r.tv, r.total) = (Double(rows[5 * i + 1]), Double(rows[5 * i + 2]), Double(rows[5 * i + 3]), Double(rows[5 * i + 4]))
-        return Record(iteration: Int(rows[5 * i]), losses: r)
+        return Record(iteration: try whole(Double(rows[5 * i]), "an iteration in 'history/\(name)'", 0...Int(Int32.max)), losses: r)
       }
     }
     if file.exists("checkpoint") {
-      let iteration = Int(try file.number("iteration", of: "checkpoint"))
+      let iteration = try integer("iteration", of: "checkpoint", 0...Int(Int32.max))
       let rng = UInt64(try file.string("rng", of: "checkpoint")) ?? 0
-      let t = Int(try file.number("adam_t", of: "checkpoint"))
+      let t = try integer("adam_t", of: "checkpoint", 0...Int(Int32.max))
       var m: [Tensor] = [], v: [Tensor] = []
       if t > 0 {
-        for name in model.net.parameterNames {
-          let (ms, mv) = try file.readFloats("checkpoint/adam_m/\(name)")
-          let (_, vv) = try file.readFloats("checkpoint/adam_v/\(name)")
-          m.append(Tensor(shape: ms, values: mv))
-          v.append(Tensor(shape: ms, values: vv))
+        for (name, p) in zip(model.net.parameterNames, model.net.parameters) {
+          m.append(Tensor(shape: p.shape, values: try tensorValues("checkpoint/adam_m/\(name)", expected: p.shape)))
+          v.append(Tensor(shape: p.shape, values: try tensorValues("checkpoint/adam_v/\(name)", expected: p.shape)))
         }
       }
       model.checkpoint = Checkpoint(iteration: iteration, rngState: rng, adamT: t, adamM: m, adamV: v)

@@ -124,6 +124,11 @@ public final class HDF5File {
     return did
   }
 
+  /// Removes a link (a dataset or group) by name.
+  public func remove(_ name: String) throws {
+    guard exists(name), H5Ldelete(id, name, CHDF5_P_DEFAULT()) >= 0 else { throw fail(name, "cannot be removed") }
+  }
+
   /// The dimensions of a dataset.
   public func shape(of name: String) throws -> [Int] {
     let did = try openDataset(name)

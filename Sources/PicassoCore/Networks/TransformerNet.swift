@@ -27,6 +27,16 @@ public final class TransformerNet: Layer {
       self.outputScale = outputScale
     }
 
+    /// The number of parameters, from the shapes alone (no network is built).
+    public var parameterCount: Int {
+      let (w1, w2, w3) = (widths[0], widths[1], widths[2])
+      func conv(_ i: Int, _ o: Int, _ k: Int) -> Int { o * i * k * k + o }
+      let front = conv(3, w1, 9) + conv(w1, w2, 3) + conv(w2, w3, 3) + 2 * (w1 + w2 + w3)
+      let block = 2 * (conv(w3, w3, 3) + 2 * w3)
+      let back = conv(w3, w2, 3) + 2 * w2 + conv(w2, w1, 3) + 2 * w1 + conv(w1, 3, 9)
+      return front + blocks * block + back
+    }
+
     /// fast-neural-style's `-arch` notation for this network: `c9s1-32,d64,d128,R128,R128,R128,R128,R128,u64,u32,c9s1-3`
     /// (cK s1-W: K×K stride-1 conv to W channels; dW: stride-2 3×3 conv; RW: residual block; uW: ×2 upsample + 3×3 conv).
     public var string: String {
