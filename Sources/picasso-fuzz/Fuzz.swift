@@ -17,9 +17,9 @@ enum FuzzTarget: String, CaseIterable {
   func run(_ bytes: [UInt8]) {
     switch self {
     case .png, .jpeg:
-      // Decoding caps the declared size at 16 megapixels so an honest large image is not
-      // mistaken for an unbounded allocation (the limit itself is what is tested).
-      _ = try? RGBImage.decode(bytes, maxPixels: 1 << 24)
+      // A cap of 1 megapixel keeps each execution short; the limit's check is the same code
+      // at any value (and Scripts/bombs.sh tests the default).
+      _ = try? RGBImage.decode(bytes, maxPixels: 1 << 20)
     case .exif:
       _ = EXIF.orientation(Array("Exif\0\0".utf8) + bytes)
     case .model:
@@ -161,19 +161,70 @@ func writeSeeds(to folder: String) throws {
   try FileManager.default.removeItem(atPath: photos)
 }
 
+/// Small files that declare enormous contents, for Scripts/bombs.sh.
+func writeBombs(to folder: String) throws {
+  try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for b in bytes {
+      crc ^= UInt32(b)
+      for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
+  }
+  func bigEndian(_ v: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> $0) } }
+  let small = RGBImage(width: 4, height: 4, pixels: [UInt8](repeating: 128, count: 48))
+  // PNG: IHDR (bytes 8…32: length, type, 13 bytes of data, CRC) declaring 100000 × 100000,
+  // with a correct CRC so that the decoder's own size limit is what refuses it.
+  var png = try small.encodePNG()
+  png.replaceSubrange(16..<24, with: bigEndian(100_000) + bigEndian(100_000))
+  png.replaceSubrange(29..<33, with: bigEndian(crc32(png[12..<29])))
+  try Data(png).write(to: URL(fileURLWithPath: "\(folder)/bomb-100000x100000.png"))
+  // JPEG: the SOF0 frame header's height and width set to 60000 (libjpeg's own limit is 65500).
+  var jpeg = try small.encodeJPEG(quality: 90)
+  if let sof = (0..<(jpeg.count - 9)).first(where: { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 }) {
+    jpeg.replaceSubrange((sof + 5)..<(sof + 9), with: [0xEA, 0x60, 0xEA, 0x60])
+  }
+  try Data(jpeg).write(to: URL(fileURLWithPath: "\(folder)/bomb-60000x60000.jpg"))
+  // Dataset: 1000 images of 30000 × 30000 declared (2.7 TB), nothing written.
+  do {
+    let file = try HDF5File("\(folder)/bomb-dataset.h5", mode: .create)
+    for split in ["train", "val"] {
+      try file.createGrowingBytes("\(split)/images", itemShape: [3, 30000, 30000], chunkItems: 1)
+      try file.setItemCount("\(split)/images", 1000)
+    }
+  }
+  // Models: an architecture of 2^30 parameters, and a weight declared as 2^40 elements.
+  var settings = StyleModel.Settings()
+  settings.architecture = .init(widths: [2, 2, 2], blocks: 1)
+  try StyleModel(settings: settings).save(to: "\(folder)/bomb-model-architecture.h5")
+  do {
+    let file = try HDF5File("\(folder)/bomb-model-architecture.h5", mode: .readWrite)
+    try file.setAttribute("widths", .numbers([1024, 1024, 1024]))
+    try file.setAttribute("blocks", .numbers([64]))
+  }
+  try StyleModel(settings: settings).save(to: "\(folder)/bomb-model-weights.h5")
+  do {
+    let file = try HDF5File("\(folder)/bomb-model-weights.h5", mode: .readWrite)
+    try file.remove("params/conv1.weight")
+    try file.createGrowingBytes("params/conv1.weight", itemShape: [], chunkItems: 1 << 20)
+    try file.setItemCount("params/conv1.weight", 1 << 40)
+  }
+}
+
 @main
 struct Replay {
   static func main() {
     let arguments = CommandLine.arguments.dropFirst()
-    if arguments.first == "seeds", arguments.count == 2 {
-      do { try writeSeeds(to: arguments.last!) } catch {
+    if ["seeds", "bombs"].contains(arguments.first), arguments.count == 2 {
+      do { try arguments.first == "seeds" ? writeSeeds(to: arguments.last!) : writeBombs(to: arguments.last!) } catch {
         print("picasso-fuzz: \(error)")
         exit(1)
       }
       return
     }
     guard let name = arguments.first, let target = FuzzTarget(rawValue: name), arguments.count >= 2 else {
-      print("usage: picasso-fuzz \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) FILE…  |  picasso-fuzz seeds FOLDER")
+      print("usage: picasso-fuzz \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) FILE…  |  picasso-fuzz seeds|bombs FOLDER")
       exit(2)
     }
     for path in arguments.dropFirst() {

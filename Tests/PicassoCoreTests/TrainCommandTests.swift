@@ -113,6 +113,8 @@ struct TrainCommandTests {
                     mentions: ["m.h5", "no checkpoint"])
     try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("n.h5"), "--init-weights", dir.file("m.h5"),
                      "--resume"], mentions: ["--init-weights"])
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("n.h5"), "--init-weights", dir.file("m.h5"),
+                     "--iterations", "3", "--vgg", Paths.vgg], mentions: ["already at iteration 3"])
     let next = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("n.h5"), "--init-weights", dir.file("m.h5"),
                                "--iterations", "5", "--vgg", Paths.vgg])
     #expect(next.status == 0, "\(next.stderr)")

@@ -263,6 +263,15 @@ public final class HDF5File {
     H5Dclose(did)
   }
 
+  /// Sets a growing dataset's item count without writing anything (unwritten items read as 0).
+  public func setItemCount(_ name: String, _ count: Int) throws {
+    let did = try openDataset(name)
+    defer { H5Dclose(did) }
+    var dims = try shape(of: name).map { hsize_t($0) }
+    dims[0] = hsize_t(count)
+    guard H5Dset_extent(did, dims) >= 0 else { throw fail(name, "cannot resize the dataset") }
+  }
+
   /// Appends `count` items (`bytes` holds them contiguously) to a growing uint8 dataset.
   public func append(_ name: String, bytes: UnsafeRawPointer, count: Int) throws {
     let did = try openDataset(name)
