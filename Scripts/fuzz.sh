@@ -40,8 +40,15 @@ for t in "${targets[@]}"; do
   log="$work/$t.log"
   start=$(date +%s)
   set +e
+  # Real photos as further (read-only) seeds: the samples setup fetches, and the shared
+  # camera JPEGs where they are (CI has only the samples).
+  real=()
+  case $t in
+    png) [ -d Datasets/samples/photos ] && real+=(Datasets/samples/photos) ;;
+    jpeg) [ -d ../shared/data/photos ] && real+=(../shared/data/photos) ;;
+  esac
   ASAN_OPTIONS=detect_leaks=$leaks PICASSO_FUZZ_TARGET=$t "$fuzzer" -runs="$runs" -timeout=10 -malloc_limit_mb=1024 -rss_limit_mb=2560 \
-    -detect_leaks=$leaks -print_final_stats=1 -artifact_prefix="$work/findings/$t-" "$corpus" "$work/seeds/$t" >"$log" 2>&1
+    -detect_leaks=$leaks -print_final_stats=1 -artifact_prefix="$work/findings/$t-" "$corpus" "$work/seeds/$t" "${real[@]}" >"$log" 2>&1
   rc=$?
   set -e
   seconds=$(($(date +%s) - start))
