@@ -160,8 +160,9 @@ struct Train: ParsableCommand {
     try checkWritableFile(output)
     let trainer = try Trainer(model: model, dataset: data, style: painting, vggPath: vggPath)
     let total = resume || initWeights != nil ? (iterations ?? model.settings.iterations) : model.settings.iterations
-    guard trainer.iteration < total else {
-      throw ValidationError("Nothing to do: the model is already at iteration \(trainer.iteration); give --iterations above that to go on.")
+    guard trainer.iteration < total || float16 else {
+      throw ValidationError(
+        "Nothing to do: the model is already at iteration \(trainer.iteration); give --iterations above that to go on (or --float16 to store it finished).")
     }
     Interrupt.install()
     printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize), iterations \(trainer.iteration + 1)…\(total)")

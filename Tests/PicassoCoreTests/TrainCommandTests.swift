@@ -115,6 +115,11 @@ struct TrainCommandTests {
                      "--resume"], mentions: ["--init-weights"])
     try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("n.h5"), "--init-weights", dir.file("m.h5"),
                      "--iterations", "3", "--vgg", Paths.vgg], mentions: ["already at iteration 3"])
+    // …except to store it finished: --float16 with no iteration left converts it.
+    let stored = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("h.h5"), "--init-weights", dir.file("m.h5"),
+                                 "--iterations", "3", "--float16", "--vgg", Paths.vgg])
+    #expect(stored.status == 0, "\(stored.stderr)")
+    #expect(try StyleModel.load(dir.file("h.h5")).trainHistory.count == 3)
     let next = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("n.h5"), "--init-weights", dir.file("m.h5"),
                                "--iterations", "5", "--vgg", Paths.vgg])
     #expect(next.status == 0, "\(next.stderr)")
