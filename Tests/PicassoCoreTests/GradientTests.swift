@@ -96,6 +96,34 @@ struct GradientTests {
     checkLayer("flipped conv k\(kernel) \(padding)", fast, input: x)
   }
 
+  /// Winograd F(2×2,3×3) against the im2col reference: forward, input gradient and weight
+  /// gradient, both paddings, odd sizes (partial edge tiles), a batch, a fused ReLU, and a
+  /// small workspace whose tile bands split an image and span two. Then finite differences
+  /// (without the ReLU).
+  @Test(arguments: [
+    (Padding.zero, false, 11, 10, 64 << 20), (.reflect, false, 9, 13, 64 << 20),
+    (.zero, true, 7, 7, 64 << 20), (.reflect, true, 12, 8, 2 * 4 * 16 * 36 * 4 * 4),
+  ])
+  func winogradAgainstIm2col(padding: Padding, relu: Bool, height: Int, width: Int, workspace: Int) {
+    let x = randomTensor([3, 16, height, width], seed: 21)
+    func make(_ winograd: Bool) -> Conv2D {
+      let conv = Conv2D(16, 20, kernel: 3, padding: padding, relu: relu, workspace: Workspace(limitBytes: workspace))
+      conv.usesWinograd = winograd
+      conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 22, lo: -0.2, hi: 0.2))
+      conv.bias.copy(from: randomTensor(conv.bias.shape, seed: 23))
+      return conv
+    }
+    let fast = make(true), reference = make(false)
+    let a = fast.forward(x).clone(), b = reference.forward(x)
+    #expect(maxRelativeDifference(UnsafeBufferPointer(a.buffer), b.array) < 1e-5)
+    let r = randomTensor(a.shape, seed: 24)
+    let da = fast.backward(x, r.clone()).clone(), db = reference.backward(x, r.clone())
+    #expect(maxRelativeDifference(UnsafeBufferPointer(da.buffer), db.array) < 1e-5)
+    #expect(maxRelativeDifference(UnsafeBufferPointer(fast.weightGrad.buffer), reference.weightGrad.array) < 1e-5)
+    // (The ReLU's kinks defeat finite differences over 16 channels; it is checked above.)
+    if !relu { checkLayer("winograd conv \(padding)", make(true), input: randomTensor([1, 16, height, width], seed: 25)) }
+  }
+
   @Test(arguments: [Pool2D.Kind.max, .avg])
   func pooling(kind: Pool2D.Kind) {
     checkLayer("\(kind) pool", Pool2D(kind), input: randomTensor([2, 3, 7, 9], seed: 6), eps: 1e-3)
