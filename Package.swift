@@ -20,7 +20,7 @@ let package = Package(
 
     .target(
       name: "PicassoCore",
-      dependencies: ["COpenBLAS", "CHDF5", "CPNG", "CJPEG"],
+      dependencies: ["COpenBLAS", "CHDF5", "CPNG", "CJPEG", "CKernels"],
       swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
     ),
     .executableTarget(
@@ -43,10 +43,12 @@ let package = Package(
     // libjpeg reports errors by longjmp, which Swift cannot call: the decoder and encoder
     // live in C (CJPEG/jpeg_shim.c) and hand back plain return codes and messages.
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+    // Direct convolution for the thin last layer (AVX2/FMA chosen at run time, plain C else).
+    .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
     // MARK: - Tests
 
-    .testTarget(name: "PicassoCoreTests", dependencies: ["PicassoCore", "picasso-fuzz", "CPNG", "CJPEG"]),
+    .testTarget(name: "PicassoCoreTests", dependencies: ["PicassoCore", "picasso-fuzz", "CPNG", "CJPEG", "CKernels"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -1,6 +1,7 @@
 """The transformation network of `picasso` (default architecture, random weights) in
 onnxruntime, timed like `picasso bench` (one warm-up, then min/median/max of --repeats runs),
-and one table against `picasso bench --json`'s figures. Run by Scripts/bench-peers."""
+and one table against `picasso bench --json`'s figures and PyTorch's (Scripts/bench_torch.py,
+as it comes and with malloc tuned: the faster of the two per row). Run by Scripts/bench-peers."""
 import argparse
 import json
 import time
@@ -79,18 +80,20 @@ def transformer(widths=(32, 64, 128), blocks=5, seed=0):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("ours", help="picasso bench --json output")
+    parser.add_argument("--torch", nargs="*", default=[], help="Scripts/bench_torch.py outputs")
     parser.add_argument("--sizes", default="256,512,1024")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     ours = {r["name"]: r for r in json.load(open(args.ours))["results"]}
+    ceiling = max((r["gflops"] for name, r in ours.items() if name.startswith("sgemm")), default=float("nan"))
+    torch_runs = [json.load(open(path)) for path in args.torch]
     options = ort.SessionOptions()
     options.intra_op_num_threads = args.threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     session = ort.InferenceSession(transformer().SerializeToString(), options, providers=["CPUExecutionProvider"])
-    print(f"onnxruntime {ort.__version__}, onnx {onnx.__version__}, numpy {np.__version__}, {args.threads} threads")
-    print(f"{'work':38} {'picasso min s':>14} {'onnxruntime min s':>18} {'median':>8} {'peer/ours':>10}")
+    onnx_times = {}
     for size in [int(s) for s in args.sizes.split(",")]:
         x = np.random.default_rng(1).random((1, 3, size, size), dtype=np.float32)
         session.run(None, {"image": x})
@@ -99,11 +102,28 @@ def main():
             start = time.perf_counter()
             session.run(None, {"image": x})
             times.append(time.perf_counter() - start)
-        times.sort()
-        key = f"transformer forward 1×3×{size}×{size}"
-        mine = ours.get(key, {}).get("seconds_min")
-        ratio = f"{times[0] / mine:9.2f}×" if mine else "        –"
-        print(f"{key:38} {mine if mine else float('nan'):14.3f} {times[0]:18.3f} {times[len(times) // 2]:8.3f} {ratio}")
+        onnx_times[f"transformer forward 1×3×{size}×{size}"] = min(times)
+
+    versions = [f"onnxruntime {ort.__version__}"] + [f"torch {t['torch']}" for t in torch_runs[:1]]
+    print(f"{', '.join(versions)}, numpy {np.__version__}, {args.threads} threads; "
+          f"sgemm ceiling in picasso's run {ceiling:.1f} GFLOP/s; min of {args.repeats} runs")
+    print()
+    print("| work | picasso s | PyTorch s | PyTorch malloc tuned s | onnxruntime s | best peer / picasso |")
+    print("|---|---|---|---|---|---|")
+    works = [f"transformer forward 1×3×{s}×{s}" for s in args.sizes.split(",")]
+    works += ["training step 4×3×256×256", "gatys evaluation 512×512"]
+
+    def cell(x):
+        return f"{x:.3f}" if x is not None else "–"
+
+    for work in works:
+        mine = ours.get(work, {}).get("seconds_min")
+        torch_times = [t["results"].get(work, {}).get("seconds_min") for t in torch_runs]
+        torch_times += [None] * (2 - len(torch_times))
+        peers = [t for t in torch_times + [onnx_times.get(work)] if t is not None]
+        ratio = f"{min(peers) / mine:.2f}×" if mine and peers else "–"
+        print(f"| {work} | {cell(mine)} | {cell(torch_times[0])} | {cell(torch_times[1])} | "
+              f"{cell(onnx_times.get(work))} | {ratio} |")
 
 
 if __name__ == "__main__":

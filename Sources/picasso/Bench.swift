@@ -27,7 +27,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Comma-separated photo sizes (WIDTHxHEIGHT or a square side) for rendering with picasso stylize's renderer.")
   var renderSizes: String = "512,1024,6000x4000"
 
-  @Option(help: "Comma-separated cases to run: gemm, render, gatys, transformer, training (default: all).")
+  @Option(help: "Comma-separated cases to run: gemm, render, gatys, transformer, training (default: all); also layers (the transformer's forward pass layer by layer, at --transformer-sizes).")
   var cases: String = "gemm,render,gatys,transformer,training"
 
   @Option(help: "The VGG19 weights (default: Models/vgg19.h5).")
@@ -145,6 +145,22 @@ struct Bench: ParsableCommand {
       for i in 0..<x.count { x.data[i] = rng.unit() }
       let t = Measure.seconds(repeats: repeats) { _ = net.forward(x) }
       add("transformer forward 1×3×\(size)×\(size)", t, flop: net.forwardFLOP(height: size, width: size), ceiling: ceiling)
+    }
+
+    // The transformer's forward pass layer by layer (a residual block as one), for profiling.
+    for size in commaList(transformerSizes).compactMap(Int.init) where (32...4096).contains(size) && selected.contains("layers") {
+      var x = Tensor(shape: [1, 3, size, size])
+      for i in 0..<x.count { x.data[i] = rng.unit() }
+      for (index, layer) in net.network.layers.enumerated() {
+        let input = x
+        let t = Measure.seconds(repeats: repeats) { _ = layer.forward(input) }
+        x = layer.forward(input)
+        let flop = (layer as? Conv2D).map { c in 2.0 * Double(c.outChannels * c.inChannels * c.kernel * c.kernel * x.h * x.w) }
+          ?? ((layer as? Residual)?.body as? Sequential).map { body in
+            body.layers.compactMap { $0 as? Conv2D }.reduce(0.0) { $0 + 2.0 * Double($1.outChannels * $1.inChannels * 9 * x.h * x.w) }
+          } ?? 0
+        add("layer \(index) \(type(of: layer)) → \(x.shape.map(String.init).joined(separator: "×"))", t, flop: flop, ceiling: ceiling)
+      }
     }
 
     // One training step: batch 4 at 256, content relu2_2, style relu1_2…relu4_3.

@@ -1,3 +1,4 @@
+import CKernels
 import PicassoCore
 import Testing
 
@@ -122,6 +123,38 @@ struct GradientTests {
     #expect(maxRelativeDifference(UnsafeBufferPointer(fast.weightGrad.buffer), reference.weightGrad.array) < 1e-5)
     // (The ReLU's kinks defeat finite differences over 16 channels; it is checked above.)
     if !relu { checkLayer("winograd conv \(padding)", make(true), input: randomTensor([1, 16, height, width], seed: 25)) }
+  }
+
+  /// The direct kernel for convs to at most 4 channels against the im2col reference: forward,
+  /// weight gradient and input gradient, for widths with and without a partial vector, 1 to 4
+  /// output channels, both paddings. Then finite differences.
+  @Test(arguments: [(3, 9, Padding.reflect, 37), (1, 3, .zero, 16), (2, 5, .reflect, 29), (4, 9, .zero, 51), (3, 9, .reflect, 7)])
+  func directThinAgainstIm2col(outChannels: Int, kernel: Int, padding: Padding, width: Int) {
+    let x = randomTensor([2, 20, 13, width], seed: 31)
+    func make(_ direct: Bool) -> Conv2D {
+      let conv = Conv2D(20, outChannels, kernel: kernel, padding: padding)
+      conv.usesDirectThin = direct
+      conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 32, lo: -0.2, hi: 0.2))
+      conv.bias.copy(from: randomTensor(conv.bias.shape, seed: 33))
+      return conv
+    }
+    let fast = make(true), reference = make(false)
+    let a = fast.forward(x).clone(), b = reference.forward(x)
+    #expect(maxRelativeDifference(UnsafeBufferPointer(a.buffer), b.array) < 1e-5)
+    let r = randomTensor(a.shape, seed: 34)
+    let da = fast.backward(x, r.clone()).clone(), db = reference.backward(x, r.clone())
+    #expect(maxRelativeDifference(UnsafeBufferPointer(da.buffer), db.array) < 1e-5)
+    #expect(maxRelativeDifference(UnsafeBufferPointer(fast.weightGrad.buffer), reference.weightGrad.array) < 1e-5)
+    #expect(maxRelativeDifference(UnsafeBufferPointer(fast.biasGrad.buffer), reference.biasGrad.array) < 1e-5)
+    checkLayer("direct conv \(outChannels)×\(kernel) \(padding)", make(true), input: randomTensor([1, 20, 13, width], seed: 35))
+    // The plain C path (the one CPUs without AVX2 take) gives the same numbers.
+    picasso_conv_thin_force_plain(1)
+    defer { picasso_conv_thin_force_plain(0) }
+    let plain = make(true)
+    let c = plain.forward(x).clone()
+    _ = plain.backward(x, r.clone())
+    #expect(maxRelativeDifference(UnsafeBufferPointer(c.buffer), b.array) < 1e-5)
+    #expect(maxRelativeDifference(UnsafeBufferPointer(plain.weightGrad.buffer), reference.weightGrad.array) < 1e-5)
   }
 
   @Test(arguments: [Pool2D.Kind.max, .avg])

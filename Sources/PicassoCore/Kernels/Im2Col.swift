@@ -156,3 +156,30 @@ func foldReflection(_ padded: UnsafePointer<Float>, into dx: UnsafeMutablePointe
     }
   }
 }
+
+/// The image at `x` ([Cin, H, W]) padded by `g.pad` on every side (zeros or the mirror image)
+/// into `padded` ([Cin, H+2p, W+2p]).
+func padImage(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into padded: UnsafeMutablePointer<Float>) {
+  let (H, W, p) = (g.height, g.width, g.pad)
+  let (ph, pw) = (H + 2 * p, W + 2 * p)
+  parallelFor(g.channels) { channels in
+    for ci in channels {
+      let src = x + ci * H * W
+      let dst = padded + ci * ph * pw
+      for u in 0..<ph {
+        let out = dst + u * pw
+        let iy = u - p
+        guard g.padding == .reflect || (iy >= 0 && iy < H) else {
+          out.update(repeating: 0, count: pw)
+          continue
+        }
+        let row = src + reflect(iy, H) * W
+        (out + p).update(from: row, count: W)
+        for v in 0..<p {
+          out[v] = g.padding == .reflect ? row[reflect(v - p, W)] : 0
+          out[W + p + v] = g.padding == .reflect ? row[reflect(W + v, W)] : 0
+        }
+      }
+    }
+  }
+}
