@@ -31,17 +31,17 @@ struct Train: ParsableCommand {
   @Option(help: "Photos per step.")
   var batchSize: Int = 4
 
-  @Option(help: "Adam's learning rate.")
-  var learningRate: Float = 1e-3
+  @Option(help: "Adam's learning rate (default: 1e-3; with --init-weights, the model's unless given).")
+  var learningRate: Float?
 
-  @Option(help: "Weight of the content loss.")
-  var contentWeight: Float = 1
+  @Option(help: "Weight of the content loss (default: 1; with --init-weights, the model's unless given).")
+  var contentWeight: Float?
 
-  @Option(help: "Weight of the style loss.")
-  var styleWeight: Float = 5
+  @Option(help: "Weight of the style loss (default: 5; with --init-weights, the model's unless given).")
+  var styleWeight: Float?
 
-  @Option(help: "Weight of the total-variation loss.")
-  var tvWeight: Float = 1
+  @Option(help: "Weight of the total-variation loss (default: 1; with --init-weights, the model's unless given).")
+  var tvWeight: Float?
 
   @Option(help: "Comma-separated VGG layers for the content loss.")
   var contentLayers: String = "relu2_2"
@@ -91,12 +91,19 @@ struct Train: ParsableCommand {
 
   func validate() throws {
     if let iterations { guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1.") } }
+    if let learningRate { guard learningRate.isFinite && learningRate > 0 else { throw ValidationError("--learning-rate must be a positive number.") } }
+    for (name, weight) in [("content", contentWeight), ("style", styleWeight), ("tv", tvWeight)] {
+      if let weight { guard weight.isFinite && weight >= 0 else { throw ValidationError("--\(name)-weight must be a number of at least 0.") } }
+    }
     guard (1...256).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 256.") }
     guard (1...1024).contains(width ?? 32), (0...64).contains(blocks ?? 5) else { throw ValidationError("--width must be 1…1024 and --blocks 0…64.") }
     guard arch == nil || (width == nil && blocks == nil) else { throw ValidationError("Give either --arch or --width/--blocks, not both.") }
     guard checkpointEvery >= 1, validateEvery >= 1 else { throw ValidationError("--checkpoint-every and --validate-every must be at least 1.") }
     guard resume || initWeights != nil || style != nil else { throw ValidationError("Give the painting with --style (or --resume a run).") }
     guard !(resume && initWeights != nil) else { throw ValidationError("Give either --resume or --init-weights, not both.") }
+    guard !resume || (learningRate == nil && contentWeight == nil && styleWeight == nil && tvWeight == nil) else {
+      throw ValidationError("--resume continues a run exactly; to change the learning rate or the loss weights, start from its weights with --init-weights.")
+    }
     guard initWeights == nil || (arch == nil && width == nil && blocks == nil) else {
       throw ValidationError("--init-weights takes the network from the model; leave out --arch, --width and --blocks.")
     }
@@ -134,6 +141,10 @@ struct Train: ParsableCommand {
       var rng = SplitMix64(seed: seed ^ 0x5DEECE66D)
       _ = rng.next()
       model.checkpoint = StyleModel.Checkpoint(iteration: last, rngState: rng.state, adamT: 0, adamM: [], adamV: [])
+      // Fine-tuning: a learning rate or loss weights given here replace the model's.
+      let w = model.settings.weights
+      model.retune(learningRate: learningRate ?? model.settings.learningRate,
+                   weights: LossWeights(content: contentWeight ?? w.content, style: styleWeight ?? w.style, tv: tvWeight ?? w.tv))
     } else {
       let paintingFull = try RGBImage.read(style!)
       painting = paintingFull.resized(longSide: styleSize ?? data.size)
@@ -148,10 +159,10 @@ struct Train: ParsableCommand {
       s.styleSize = [painting.width, painting.height]
       s.contentLayers = commaList(contentLayers)
       s.styleLayers = commaList(styleLayers)
-      s.weights = LossWeights(content: contentWeight, style: styleWeight, tv: tvWeight)
+      s.weights = LossWeights(content: contentWeight ?? 1, style: styleWeight ?? 5, tv: tvWeight ?? 1)
       s.imageSize = data.size
       s.batchSize = batchSize
-      s.learningRate = learningRate
+      s.learningRate = learningRate ?? 1e-3
       s.iterations = iterations ?? 40000
       s.seed = seed
       s.dataset = dataset

@@ -126,6 +126,19 @@ struct TrainCommandTests {
     let source = try StyleModel.load(dir.file("m.h5")), continued = try StyleModel.load(dir.file("n.h5"))
     #expect(continued.trainHistory.map(\.iteration) == [1, 2, 3, 4, 5])
     #expect(continued.settings.architecture == source.settings.architecture && continued.checkpoint?.iteration == 5)
+    #expect(continued.settings.weights == source.settings.weights && continued.settings.learningRate == source.settings.learningRate)
+    // Fine-tuning with other loss weights and learning rate: they replace the model's and are
+    // stored; --resume refuses them (it continues exactly).
+    let tuned = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
+                                "--iterations", "4", "--content-weight", "3", "--learning-rate", "2e-4", "--vgg", Paths.vgg])
+    #expect(tuned.status == 0, "\(tuned.stderr)")
+    let t = try StyleModel.load(dir.file("t.h5"))
+    #expect(t.settings.weights == LossWeights(content: 3, style: source.settings.weights.style, tv: source.settings.weights.tv))
+    #expect(t.settings.learningRate == 2e-4)
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--resume", "--style-weight", "2",
+                     "--vgg", Paths.vgg], mentions: ["--init-weights"])
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
+                     "--learning-rate", "-1"], mentions: ["--learning-rate"])
   }
 
   /// A loss that overflows stops training with a message and keeps the last good checkpoint.

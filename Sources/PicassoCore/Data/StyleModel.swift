@@ -55,13 +55,20 @@ public final class StyleModel {
     }
   }
 
-  public let settings: Settings
+  public private(set) var settings: Settings
   public let net: TransformerNet
   public var trainHistory: [Record] = []
   public var valHistory: [Record] = []
   public var checkpoint: Checkpoint?
   /// Wall-clock seconds spent training, summed over resumed runs (attribute `training_seconds`).
   public var trainingSeconds: Double = 0
+
+  /// For fine-tuning from these weights: a new learning rate and loss weights (the network,
+  /// layers and painting stay).
+  public func retune(learningRate: Float, weights: LossWeights) {
+    settings.learningRate = learningRate
+    settings.weights = weights
+  }
 
   public init(settings: Settings, net: TransformerNet? = nil) {
     self.settings = settings
