@@ -45,6 +45,10 @@ struct Bench: ParsableCommand {
     var gflops: Double
     var percent_of_ceiling: Double?
     var peak_memory_mb: Double
+    /// Per timed run: buffers the compute core allocated (tensors, workspace growth) and minor
+    /// page faults; a steady-state loop has none of the first and few of the second.
+    var allocations_per_run: Double
+    var page_faults_per_run: Double
   }
 
   func run() throws {
@@ -64,19 +68,22 @@ struct Bench: ParsableCommand {
       let row = Row(
         name: name, seconds_min: t[0], seconds_median: t[t.count / 2], seconds_max: t[t.count - 1],
         gflop: flop / 1e9, gflops: gflops, percent_of_ceiling: ceiling.flatMap { $0 > 0 ? 100 * gflops / $0 : nil },
-        peak_memory_mb: Double(Measure.peakResidentBytes) / 1048576)
+        peak_memory_mb: Double(Measure.peakResidentBytes) / 1048576,
+        allocations_per_run: Measure.lastAllocationsPerRun, page_faults_per_run: Measure.lastPageFaultsPerRun)
       rows.append(row)
       Measure.resetPeakMemory()
       if !json {
         print(String(
-          format: "%-34@ %8.3f %8.3f %8.3f s %9.1f GFLOP %7.1f GFLOP/s %@ %7.0f MB",
+          format: "%-34@ %8.3f %8.3f %8.3f s %9.1f GFLOP %7.1f GFLOP/s %@ %7.0f MB %6.0f %8.0f",
           name as NSString, row.seconds_min, row.seconds_median, row.seconds_max, row.gflop, gflops,
-          (ceiling.flatMap { $0 > 0 ? String(format: "%5.1f%%", 100 * gflops / $0) : nil } ?? "      ") as NSString, row.peak_memory_mb))
+          (ceiling.flatMap { $0 > 0 ? String(format: "%5.1f%%", 100 * gflops / $0) : nil } ?? "      ") as NSString, row.peak_memory_mb,
+          row.allocations_per_run, row.page_faults_per_run))
       }
     }
     if !json {
       print("picasso bench \(PicassoVersion.string), \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(blasThreads)")
-      print(String(format: "%-34@ %8@ %8@ %8@   %9@       %7@", "case", "min", "median", "max", "work", "speed"))
+      print(String(format: "%-34@ %8@ %8@ %8@   %9@       %7@                        %6@ %8@", "case", "min", "median", "max", "work", "speed",
+                   "allocs", "faults"))
     }
 
     // The ceiling: the best sgemm rate over a square and the VGG-shaped GEMMs.

@@ -106,23 +106,14 @@ struct GradientTests {
     (.zero, true, 7, 7, 64 << 20), (.reflect, true, 12, 8, 2 * 4 * 16 * 36 * 4 * 4),
   ])
   func winogradAgainstIm2col(padding: Padding, relu: Bool, height: Int, width: Int, workspace: Int) {
-    let x = randomTensor([3, 16, height, width], seed: 21)
-    func make(_ winograd: Bool) -> Conv2D {
+    let make = { (winograd: Bool) -> Conv2D in
       let conv = Conv2D(16, 20, kernel: 3, padding: padding, relu: relu, workspace: Workspace(limitBytes: workspace))
       conv.usesWinograd = winograd
-      conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 22, lo: -0.2, hi: 0.2))
-      conv.bias.copy(from: randomTensor(conv.bias.shape, seed: 23))
       return conv
     }
-    let fast = make(true), reference = make(false)
-    let a = fast.forward(x).clone(), b = reference.forward(x)
-    #expect(maxRelativeDifference(UnsafeBufferPointer(a.buffer), b.array) < 1e-5)
-    let r = randomTensor(a.shape, seed: 24)
-    let da = fast.backward(x, r.clone()).clone(), db = reference.backward(x, r.clone())
-    #expect(maxRelativeDifference(UnsafeBufferPointer(da.buffer), db.array) < 1e-5)
-    #expect(maxRelativeDifference(UnsafeBufferPointer(fast.weightGrad.buffer), reference.weightGrad.array) < 1e-5)
+    let (fast, _) = expectSameAsReference(make, input: randomTensor([3, 16, height, width], seed: 21))
     // (The ReLU's kinks defeat finite differences over 16 channels; it is checked above.)
-    if !relu { checkLayer("winograd conv \(padding)", make(true), input: randomTensor([1, 16, height, width], seed: 25)) }
+    if !relu { checkLayer("winograd conv \(padding)", fast, input: randomTensor([1, 16, height, width], seed: 25)) }
   }
 
   /// The direct kernel for convs to at most 4 channels against the im2col reference: forward,
@@ -130,31 +121,37 @@ struct GradientTests {
   /// output channels, both paddings. Then finite differences.
   @Test(arguments: [(3, 9, Padding.reflect, 37), (1, 3, .zero, 16), (2, 5, .reflect, 29), (4, 9, .zero, 51), (3, 9, .reflect, 7)])
   func directThinAgainstIm2col(outChannels: Int, kernel: Int, padding: Padding, width: Int) {
-    let x = randomTensor([2, 20, 13, width], seed: 31)
-    func make(_ direct: Bool) -> Conv2D {
+    let make = { (direct: Bool) -> Conv2D in
       let conv = Conv2D(20, outChannels, kernel: kernel, padding: padding)
       conv.usesDirectThin = direct
-      conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 32, lo: -0.2, hi: 0.2))
-      conv.bias.copy(from: randomTensor(conv.bias.shape, seed: 33))
       return conv
     }
-    let fast = make(true), reference = make(false)
-    let a = fast.forward(x).clone(), b = reference.forward(x)
-    #expect(maxRelativeDifference(UnsafeBufferPointer(a.buffer), b.array) < 1e-5)
-    let r = randomTensor(a.shape, seed: 34)
-    let da = fast.backward(x, r.clone()).clone(), db = reference.backward(x, r.clone())
-    #expect(maxRelativeDifference(UnsafeBufferPointer(da.buffer), db.array) < 1e-5)
-    #expect(maxRelativeDifference(UnsafeBufferPointer(fast.weightGrad.buffer), reference.weightGrad.array) < 1e-5)
-    #expect(maxRelativeDifference(UnsafeBufferPointer(fast.biasGrad.buffer), reference.biasGrad.array) < 1e-5)
-    checkLayer("direct conv \(outChannels)×\(kernel) \(padding)", make(true), input: randomTensor([1, 20, 13, width], seed: 35))
+    let x = randomTensor([2, 20, 13, width], seed: 31)
+    let (fast, _) = expectSameAsReference(make, input: x)
+    checkLayer("direct conv \(outChannels)×\(kernel) \(padding)", fast, input: randomTensor([1, 20, 13, width], seed: 35))
     // The plain C path (the one CPUs without AVX2 take) gives the same numbers.
     picasso_conv_thin_force_plain(1)
     defer { picasso_conv_thin_force_plain(0) }
-    let plain = make(true)
-    let c = plain.forward(x).clone()
-    _ = plain.backward(x, r.clone())
-    #expect(maxRelativeDifference(UnsafeBufferPointer(c.buffer), b.array) < 1e-5)
-    #expect(maxRelativeDifference(UnsafeBufferPointer(plain.weightGrad.buffer), reference.weightGrad.array) < 1e-5)
+    _ = expectSameAsReference(make, input: x)
+  }
+
+  /// `make(true)` (a fast path) against `make(false)` (its reference), with the same random
+  /// weights: output, input gradient, weight and bias gradients within float rounding.
+  func expectSameAsReference(_ make: (Bool) -> Conv2D, input x: Tensor) -> (fast: Conv2D, reference: Conv2D) {
+    let fast = make(true), reference = make(false)
+    for conv in [fast, reference] {
+      conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 22, lo: -0.2, hi: 0.2))
+      conv.bias.copy(from: randomTensor(conv.bias.shape, seed: 23))
+    }
+    let a = fast.forward(x).clone(), b = reference.forward(x)
+    let r = randomTensor(a.shape, seed: 24)
+    let da = fast.backward(x, r.clone()).clone(), db = reference.backward(x, r.clone())
+    for (label, p, q) in [("output", a, b), ("input gradient", da, db), ("weight gradient", fast.weightGrad, reference.weightGrad),
+                          ("bias gradient", fast.biasGrad, reference.biasGrad)] {
+      let difference = maxRelativeDifference(UnsafeBufferPointer(p.buffer), q.array)
+      #expect(difference < 1e-5, "\(label): relative difference \(difference)")
+    }
+    return (fast, reference)
   }
 
   @Test(arguments: [Pool2D.Kind.max, .avg])

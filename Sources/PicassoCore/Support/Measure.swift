@@ -1,17 +1,41 @@
 import Foundation
+import Synchronization
+
+/// Counts the buffers the compute core allocates: tensor storage and workspace growth. A
+/// steady-state loop (a training step, a render of a photo the size of the last) adds none.
+public enum Allocations {
+  private static let counter = Atomic<Int>(0)
+  public static var count: Int { counter.load(ordering: .relaxed) }
+  static func note() { counter.add(1, ordering: .relaxed) }
+}
 
 /// Timing and memory figures for benchmarks.
 public enum Measure {
+  /// Per timed run of the last `seconds` call: buffers allocated (`Allocations`) and minor
+  /// page faults (fresh pages the kernel had to map, the cost of re-mapping big buffers).
+  nonisolated(unsafe) public static var lastAllocationsPerRun = 0.0
+  nonisolated(unsafe) public static var lastPageFaultsPerRun = 0.0
+
   /// Wall-clock seconds of `body`, run `repeats` times after `warmup` untimed runs; sorted.
   public static func seconds(repeats: Int, warmup: Int = 1, _ body: () -> Void) -> [Double] {
     for _ in 0..<warmup { body() }
     var times: [Double] = []
+    let (allocations, faults) = (Allocations.count, minorPageFaults)
     for _ in 0..<repeats {
       let start = DispatchTime.now().uptimeNanoseconds
       body()
       times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
     }
+    lastAllocationsPerRun = Double(Allocations.count - allocations) / Double(max(repeats, 1))
+    lastPageFaultsPerRun = Double(minorPageFaults - faults) / Double(max(repeats, 1))
     return times.sorted()
+  }
+
+  /// Minor page faults of this process so far (getrusage).
+  public static var minorPageFaults: Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_minflt
   }
 
   /// The peak resident memory of this process since the last `resetPeakMemory()` (or its

@@ -17,6 +17,7 @@ public final class Workspace {
       capacities.append(1)
     }
     if capacities[slot] < count {
+      Allocations.note()
       buffers[slot].deallocate()
       buffers[slot] = .allocate(capacity: count)
       capacities[slot] = count

@@ -15,6 +15,7 @@ public final class Tensor: @unchecked Sendable {
     precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension.")
     self.shape = shape
     self.count = shape.reduce(1, *)
+    Allocations.note()
     self.data = StoragePool.take(Swift.max(count, 1)) ?? .allocate(capacity: Swift.max(count, 1))
     data.initialize(repeating: 0, count: Swift.max(count, 1))
   }
