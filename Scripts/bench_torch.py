@@ -65,12 +65,16 @@ class VGG(nn.Module):
         for p in self.parameters():
             p.requires_grad_(False)
 
-    def forward(self, x):
+    def forward(self, x, taps=None):
+        """The requested ReLUs (default: all taps), stopping after the deepest."""
+        taps = self.taps if taps is None else set(taps)
         out = {}
         for label, layer in zip(self.labels, self.layers):
             x = layer(x)
-            if label in self.taps:
+            if label in taps:
                 out[label] = x
+                if len(out) == len(taps):
+                    break
         return out
 
 
@@ -114,8 +118,8 @@ def main():
     adam = torch.optim.Adam(net.parameters(), lr=1e-3)
     mean = torch.tensor([123.68, 116.779, 103.939]).view(1, 3, 1, 1)
 
-    def features(img):
-        return vgg(img * 255 - mean)
+    def features(img, taps=None):
+        return vgg(img * 255 - mean, taps)
 
     with torch.no_grad():
         style_targets = {k: gram(v) for k, v in features(torch.rand(1, 3, 256, 256)).items() if k in style_layers}
@@ -124,7 +128,7 @@ def main():
     def step():
         adam.zero_grad(set_to_none=False)
         with torch.no_grad():
-            target = features(batch)
+            target = features(batch, content_layers)  # as picasso: VGG to relu2_2 only
         y = net(batch)
         f = features(y)
         content = sum(nn.functional.mse_loss(f[k], target[k]) for k in content_layers)

@@ -69,7 +69,11 @@ public final class StyleObjective {
   /// Sets the content targets from a content image batch [N, 3, H, W].
   public func setContent(_ image: Tensor) {
     let acts = vgg.forward(image, taps: Set(contentLayers))
-    contentTargets = acts.mapValues { $0.clone() }
+    for (layer, a) in acts {
+      let target = Tensor.reuse(contentTargets[layer], shape: a.shape)
+      target.copy(from: a)
+      contentTargets[layer] = target
+    }
   }
 
   /// The losses at images x; with `gradient`, *writes* dTotal/dx into it.

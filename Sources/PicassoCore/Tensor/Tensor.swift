@@ -88,7 +88,7 @@ extension Tensor {
 public enum StoragePool {
   /// Buffers smaller than this are left to malloc.
   static let minimumBytes = 1 << 20
-  nonisolated(unsafe) public static var limitBytes = 256 << 20
+  nonisolated(unsafe) public static var limitBytes = 1 << 30
   nonisolated(unsafe) private static var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
   nonisolated(unsafe) private static var pooledBytes = 0
   private static let lock = NSLock()
