@@ -45,8 +45,9 @@ struct Bench: ParsableCommand {
     var gflops: Double
     var percent_of_ceiling: Double?
     var peak_memory_mb: Double
-    /// Per timed run: buffers the compute core allocated (tensors, workspace growth) and minor
-    /// page faults; a steady-state loop has none of the first and few of the second.
+    /// Per timed run: buffers the compute core allocated from the system (tensor storage not
+    /// reused from the pool, workspace growth) and minor page faults; a steady-state loop has
+    /// none of the first and few of the second.
     var allocations_per_run: Double
     var page_faults_per_run: Double
   }

@@ -77,6 +77,12 @@ public final class Stylizer {
   /// The tiled rendering described above (used by `render` for large photos; public so tests
   /// can compare it with `renderUntiled` on small ones).
   public func renderTiled(_ image: RGBImage) -> RGBImage {
+    // A quarter of the pool's usual size: measured on 6000×4000, peak 1.42 GB at 256 MB and
+    // 1.85 GB with a 1 GB pool.
+    StoragePool.withLimit(256 << 20) { renderTiledPooled(image) }
+  }
+
+  private func renderTiledPooled(_ image: RGBImage) -> RGBImage {
     let (h, w) = Stylizer.paddedSize(image)
     let norms = segments.flatMap { $0.layers.compactMap { $0 as? InstanceNorm } }
     defer {

@@ -1,8 +1,9 @@
 import Foundation
 import Synchronization
 
-/// Counts the buffers the compute core allocates: tensor storage and workspace growth. A
-/// steady-state loop (a training step, a render of a photo the size of the last) adds none.
+/// Counts the buffers the compute core allocates from the system: tensor storage not found in
+/// `StoragePool`, and workspace growth. A steady-state loop (a training step, a render of a
+/// photo the size of the last) adds none.
 public enum Allocations {
   private static let counter = Atomic<Int>(0)
   public static var count: Int { counter.load(ordering: .relaxed) }

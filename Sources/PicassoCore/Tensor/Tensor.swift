@@ -15,8 +15,12 @@ public final class Tensor: @unchecked Sendable {
     precondition(shape.allSatisfy { $0 >= 0 }, "Tensor shape \(shape) has a negative dimension.")
     self.shape = shape
     self.count = shape.reduce(1, *)
-    Allocations.note()
-    self.data = StoragePool.take(Swift.max(count, 1)) ?? .allocate(capacity: Swift.max(count, 1))
+    if let pooled = StoragePool.take(Swift.max(count, 1)) {
+      self.data = pooled
+    } else {
+      Allocations.note()
+      self.data = .allocate(capacity: Swift.max(count, 1))
+    }
     data.initialize(repeating: 0, count: Swift.max(count, 1))
   }
 
@@ -88,6 +92,8 @@ extension Tensor {
 public enum StoragePool {
   /// Buffers smaller than this are left to malloc.
   static let minimumBytes = 1 << 20
+  /// 1 GB: a 1024² photo's activations, so rendering photos of that size one after another
+  /// reuses them (render 1024: 4.50 s with 442k page faults per photo at 256 MB, 3.05 s with 1).
   nonisolated(unsafe) public static var limitBytes = 1 << 30
   nonisolated(unsafe) private static var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
   nonisolated(unsafe) private static var pooledBytes = 0
@@ -113,6 +119,30 @@ public enum StoragePool {
       }
     }
     p.deallocate()
+  }
+
+  /// Runs `body` with the pool limited to `bytes`, first returning pooled buffers beyond that
+  /// to the system. The tiled renderer uses it: its tiles reuse a few small buffers, and a big
+  /// pool would only add to its peak memory.
+  public static func withLimit<T>(_ bytes: Int, _ body: () throws -> T) rethrows -> T {
+    lock.lock()
+    let saved = limitBytes
+    limitBytes = min(bytes, saved)
+    for (count, list) in free where pooledBytes > limitBytes {
+      var kept = list
+      while pooledBytes > limitBytes, let p = kept.popLast() {
+        p.deallocate()
+        pooledBytes -= count * 4
+      }
+      free[count] = kept
+    }
+    lock.unlock()
+    defer {
+      lock.lock()
+      limitBytes = saved
+      lock.unlock()
+    }
+    return try body()
   }
 
   /// Returns every pooled buffer to the system.
