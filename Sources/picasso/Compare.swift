@@ -6,14 +6,14 @@ struct Compare: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Fast against slow: a trained model's output beside the Gatys optimiser's, with times and losses.",
     discussion: """
-      For each photo, renders the model's output and runs L-BFGS (picasso optimize's \\
-      defaults: from the photo, step 1, history 100) under the objective stored in the \\
-      model: its loss layers and weights, the same VGG weights, the painting at the same \\
-      scale relative to the photo as in training. Reports wall time, content, style (total \\
-      and per layer), TV and total loss for every output; the "equivalent iterations" (the \\
-      first L-BFGS iteration whose total loss is below the model's, from the loss recorded \\
-      at every iteration); SSIM of the luminance against the photo; and the Hellinger \\
-      distance of the colour histograms against the painting. Writes a sheet PNG, a \\
+      For each photo, renders the model's output and runs L-BFGS (picasso optimize's \
+      defaults: from the photo, step 1, history 100) under the objective stored in the \
+      model: its loss layers and weights, the same VGG weights, the painting at the same \
+      scale relative to the photo as in training. Reports wall time, content, style (total \
+      and per layer), TV and total loss for every output; the "equivalent iterations" (the \
+      first L-BFGS iteration whose total loss is below the model's, from the loss recorded \
+      at every iteration); SSIM of the luminance against the photo; and the Hellinger \
+      distance of the colour histograms against the painting. Writes a sheet PNG, a \
       loss-against-iterations plot PNG, and optionally a Markdown report and JSON.
 
       Example:

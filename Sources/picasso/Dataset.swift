@@ -6,8 +6,8 @@ struct Dataset: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Turn folders of photos into an HDF5 training set for picasso train.",
     discussion: """
-      Each photo (JPEG or PNG, found recursively) is turned upright by its EXIF orientation, \\
-      scaled so its shorter side is --size and centre-cropped, and stored as uint8 [N, 3, S, S] \\
+      Each photo (JPEG or PNG, found recursively) is turned upright by its EXIF orientation, \
+      scaled so its shorter side is --size and centre-cropped, and stored as uint8 [N, 3, S, S] \
       in train/images or val/images. Unreadable files are skipped and listed.
 
       Example:

@@ -6,8 +6,8 @@ struct Models: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "List trained models: painting, network, size, training and final losses.",
     discussion: """
-      Without arguments, lists the models in Models/ (of the current folder, or of the \\
-      package the executable was built in). Files that are not style models are skipped \\
+      Without arguments, lists the models in Models/ (of the current folder, or of the \
+      package the executable was built in). Files that are not style models are skipped \
       there; given explicitly, they are reported.
       """)
 

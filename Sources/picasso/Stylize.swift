@@ -7,11 +7,11 @@ struct Stylize: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Paint photos and folders of photos with a trained model, in one forward pass each.",
     discussion: """
-      Each output has exactly its photo's size (EXIF orientation applied). Folders are searched \\
-      recursively for JPEG and PNG files and mirrored under --output-dir; other files are \\
-      skipped. Outputs that already exist are skipped unless --overwrite, so an interrupted \\
-      folder run can simply be started again. Large photos are rendered in tiles whose \\
-      instance-norm statistics come from the whole photo, so memory stays bounded and no \\
+      Each output has exactly its photo's size (EXIF orientation applied). Folders are searched \
+      recursively for JPEG and PNG files and mirrored under --output-dir; other files are \
+      skipped. Outputs that already exist are skipped unless --overwrite, so an interrupted \
+      folder run can simply be started again. Large photos are rendered in tiles whose \
+      instance-norm statistics come from the whole photo, so memory stays bounded and no \
       seams appear. The exit status is 0 only if every photo was rendered.
 
       Examples:

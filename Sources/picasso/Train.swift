@@ -6,10 +6,10 @@ struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Learn a feed-forward filter for one painting (Johnson et al. 2016).",
     discussion: """
-      Trains a transformation network on a dataset from picasso dataset so that its output \\
-      keeps each photo's content (VGG19 features at --content-layers) and takes the painting's \\
-      style (Gram matrices at --style-layers). Checkpoints go into the model file itself \\
-      (weights, Adam state, iteration, random state), written atomically; --resume continues \\
+      Trains a transformation network on a dataset from picasso dataset so that its output \
+      keeps each photo's content (VGG19 features at --content-layers) and takes the painting's \
+      style (Gram matrices at --style-layers). Checkpoints go into the model file itself \
+      (weights, Adam state, iteration, random state), written atomically; --resume continues \
       exactly where a run stopped. Ctrl-C writes a checkpoint and stops.
 
       Example:

@@ -44,6 +44,9 @@ struct CommandLineTests {
     #expect(help.status == 0)
     for command in ["optimize", "dataset", "train", "stylize", "models", "compare", "sheet", "bench"] {
       #expect(help.stdout.contains("\n\(command) "), "--help lists \(command)")
+      // Each command's help reads as prose: no stray line-continuation backslashes.
+      let commandHelp = try picasso([command, "--help"])
+      #expect(commandHelp.status == 0 && !commandHelp.stdout.contains("\\"), "\(command) --help has a stray backslash")
     }
     let version = try picasso(["--version"])
     #expect(version.status == 0 && version.stdout.contains("0."))
