@@ -2,7 +2,9 @@ import CKernels
 import Foundation
 
 /// 2-D convolution with bias, zero or reflection padding, any stride, and an optional fused
-/// ReLU; computed by im2col + one GEMM per band of output rows.
+/// ReLU; computed by im2col + one GEMM per band of output rows (the reference), or by
+/// Winograd F(2×2,3×3) for 3×3 stride-1 convs between ≥16 channels (forward and input
+/// gradient), or directly (CKernels) for stride-1 convs to ≤4 channels.
 ///
 /// Shapes: input [N, Cin, H, W], weight [Cout, Cin, k, k] (OIHW), bias [Cout],
 /// output [N, Cout, Hout, Wout].
