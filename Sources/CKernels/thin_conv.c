@@ -146,18 +146,20 @@ static AVX2 void weight_gradient_avx2(const float *xp, int hp, int wp, const flo
 
 // MARK: - Entry points
 
+// Both flags are read from the worker threads of parallel loops: the CPU check runs once at
+// load time, before any thread, and the tests' switch is an atomic (relaxed).
 static int force_plain = 0;
+static int supported = 0;
 
-void picasso_conv_thin_force_plain(int plain) { force_plain = plain; }
+__attribute__((constructor)) static void detect_cpu(void) {
+  __builtin_cpu_init();
+  supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+void picasso_conv_thin_force_plain(int plain) { __atomic_store_n(&force_plain, plain, __ATOMIC_RELAXED); }
 
 int picasso_conv_thin_vectorized(void) {
-  static int supported = -1;
-  if (force_plain) return 0;
-  if (supported < 0) {
-    __builtin_cpu_init();
-    supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }
-  return supported;
+  return supported && !__atomic_load_n(&force_plain, __ATOMIC_RELAXED);
 }
 
 void picasso_conv_thin_forward(const float *xp, int cin, int hp, int wp, const float *w, int cout, int k,
