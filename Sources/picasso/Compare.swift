@@ -9,8 +9,8 @@ struct Compare: ParsableCommand {
       For each photo, renders the model's output and runs L-BFGS (picasso optimize's \
       defaults: from the photo, step 1, history 100) under the objective stored in the \
       model: its loss layers and weights, the same VGG weights, the painting at the same \
-      scale relative to the photo as in training. Reports wall time, content, style (total \
-      and per layer), TV and total loss for every output; the "equivalent iterations" (the \
+      scale relative to the photo as in training. Reports wall time (the model's from a \
+      second, warm pass, as when it filters a folder), content, style (total and per layer), TV and total loss for every output; the "equivalent iterations" (the \
       first L-BFGS iteration whose total loss is below the model's, from the loss recorded \
       at every iteration); SSIM of the luminance against the photo; and the Hellinger \
       distance of the colour histograms against the painting. Writes a sheet PNG, a \
@@ -35,6 +35,16 @@ struct Compare: ParsableCommand {
   @Option(help: "Long side of the photos, in pixels, for every method.")
   var size = 512
 
+  @Option(help: ArgumentHelp(
+    "Long side of the painting for the style targets, in pixels (default: its training scale relative to the photos).",
+    discussion: """
+      By default a model trained with the painting at L px on crops of S px is judged with \
+      the painting at L·size/S px, the scale the optimiser would take for these photos. A \
+      feed-forward network paints strokes of a fixed size in pixels, so --style-size L \
+      judges both methods at the model's own scale instead.
+      """))
+  var styleSize: Int?
+
   @Option(help: "The sheet PNG to write (the plot goes beside it, as NAME-loss.png).")
   var output = "compare.png"
 
@@ -51,6 +61,7 @@ struct Compare: ParsableCommand {
 
   func validate() throws {
     guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096 pixels.") }
+    if let styleSize, !(16...4096).contains(styleSize) { throw ValidationError("--style-size must be between 16 and 4096 pixels.") }
     guard !contents.isEmpty else { throw ValidationError("Give at least one content photo.") }
   }
 
@@ -106,9 +117,9 @@ struct Compare: ParsableCommand {
     let styleModel = try StyleModel.load(model)
     let s = styleModel.settings
     let paintingFull = try RGBImage.read(style)
-    // The painting keeps its scale relative to the photos: trained at style long side L
-    // against imageSize crops, it is shown at L·size/imageSize here.
-    let styleSide = max(16, Int((Double(s.styleSize.max() ?? s.imageSize) * Double(size) / Double(s.imageSize)).rounded()))
+    // By default the painting keeps its scale relative to the photos: trained at style long
+    // side L against imageSize crops, it is shown at L·size/imageSize here.
+    let styleSide = styleSize ?? max(16, Int((Double(s.styleSize.max() ?? s.imageSize) * Double(size) / Double(s.imageSize)).rounded()))
     let painting = paintingFull.resized(longSide: styleSide)
     let vggPath = try locateVGG(vgg)
     let net: VGG
@@ -134,6 +145,9 @@ struct Compare: ParsableCommand {
                histogramDistance: ImageMetrics.colorHistogramDistance(image, painting))
       }
 
+      // Timed as a camera filter runs over a folder: warm. The untimed first pass takes the
+      // buffers for this photo's size from the system (about 2 s more at 512², first photo).
+      _ = stylizer.outputTensor(photo)
       let start = Date()
       let fastTensor = stylizer.outputTensor(photo)
       let fastImage = RGBImage(tensor: fastTensor)

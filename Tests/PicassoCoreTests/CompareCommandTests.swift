@@ -66,6 +66,20 @@ struct CompareCommandTests {
     #expect(isClose(result.fast.total, fast.total, rel: 1e-6), "\(result.fast.total) vs \(fast.total)")
     let equivalent = result.slow_totals.firstIndex { $0 < fast.total }.map { $0 + 1 }
     #expect(result.equivalent_iterations == equivalent)
+
+    // --style-size sets the painting's long side for both methods: optimize with the painting
+    // at half the photo's size gives the same slow losses.
+    let small = try runPicasso(["compare", "--model", model, "--style", painting, "--iterations", "2", "--size", "32",
+                                "--style-size", "16", "--output", dir.file("small.png"), "--json", photo])
+    #expect(small.status == 0, "\(small.stderr)")
+    let smallResult = try JSONDecoder().decode(Report.self, from: Data(small.stdout.utf8)).photos[0]
+    let o2 = try runPicasso(["optimize", "--content", photo, "--style", painting, "--output", dir.file("slow2.png"), "--size", "32",
+                             "--style-scale", "0.5", "--iterations", "2", "--content-layers", "relu2_2",
+                             "--style-layers", "relu1_2,relu2_2,relu3_3,relu4_3",
+                             "--content-weight", "1", "--style-weight", "5", "--tv-weight", "1", "--json"])
+    let optimized2 = try JSONDecoder().decode(Optimized.self, from: Data(o2.stdout.utf8))
+    #expect(isClose(smallResult.slow[0].total, optimized2.total_loss, rel: 1e-6), "\(smallResult.slow[0].total) vs \(optimized2.total_loss)")
+    #expect(!isClose(smallResult.fast.style, result.fast.style, rel: 1e-3), "the painting's size changed nothing")
   }
 
   @Test func badInputGetsOneLine() throws {
@@ -87,5 +101,6 @@ struct CompareCommandTests {
     try expectError(["--model", model, "--style", dir.file("bad.png"), "--size", "32", photo], mentions: ["bad.png"])
     try expectError(["--model", model, "--style", painting, "--iterations", ",", photo], mentions: ["--iterations", "no iteration"])
     try expectError(["--model", model, "--style", painting, "--iterations", "50,x", photo], mentions: ["--iterations"])
+    try expectError(["--model", model, "--style", painting, "--style-size", "8", photo], mentions: ["--style-size"])
   }
 }
