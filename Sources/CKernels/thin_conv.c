@@ -146,9 +146,9 @@ static AVX2 void weight_gradient_avx2(const float *xp, int hp, int wp, const flo
 
 // MARK: - Entry points
 
-// Both flags are read from the worker threads of parallel loops: the CPU check runs once at
-// load time, before any thread, and the tests' switch is an atomic (relaxed).
-static int force_plain = 0;
+// The CPU check runs once at load time, before any thread of a parallel loop reads it. The
+// choice of the plain path is an argument, not a global, so that a test forcing it cannot
+// change the rounding of other work running beside it (the resume test needs identical bits).
 static int supported = 0;
 
 __attribute__((constructor)) static void detect_cpu(void) {
@@ -156,15 +156,11 @@ __attribute__((constructor)) static void detect_cpu(void) {
   supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-void picasso_conv_thin_force_plain(int plain) { __atomic_store_n(&force_plain, plain, __ATOMIC_RELAXED); }
-
-int picasso_conv_thin_vectorized(void) {
-  return supported && !__atomic_load_n(&force_plain, __ATOMIC_RELAXED);
-}
+int picasso_conv_thin_vectorized(void) { return supported; }
 
 void picasso_conv_thin_forward(const float *xp, int cin, int hp, int wp, const float *w, int cout, int k,
-                               float *y, int hout, int wout, int row0, int row1) {
-  if (picasso_conv_thin_vectorized()) {
+                               float *y, int hout, int wout, int row0, int row1, int plain) {
+  if (supported && !plain) {
     forward_avx2(xp, cin, hp, wp, w, cout, k, y, hout, wout, row0, row1);
   } else {
     for (int oy = row0; oy < row1; oy++) forward_plain(xp, cin, hp, wp, w, cout, k, y, hout, wout, oy, 0, wout);
@@ -172,8 +168,8 @@ void picasso_conv_thin_forward(const float *xp, int cin, int hp, int wp, const f
 }
 
 void picasso_conv_thin_weight_gradient(const float *xp, int hp, int wp, const float *dy, int cout, int k,
-                                       int hout, int wout, float *dw, int cin, int c0, int c1) {
-  if (picasso_conv_thin_vectorized()) {
+                                       int hout, int wout, float *dw, int cin, int c0, int c1, int plain) {
+  if (supported && !plain) {
     weight_gradient_avx2(xp, hp, wp, dy, cout, k, hout, wout, dw, cin, c0, c1);
   } else {
     for (int c = c0; c < c1; c++) weight_gradient_plain(xp, hp, wp, dy, cout, k, hout, wout, dw, cin, c, 0);

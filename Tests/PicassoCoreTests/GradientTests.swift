@@ -1,4 +1,3 @@
-import CKernels
 import PicassoCore
 import Testing
 
@@ -137,9 +136,11 @@ struct GradientTests {
     let (fast, _) = expectSameAsReference(make, input: x)
     checkLayer("direct conv \(outChannels)×\(kernel) \(padding)", fast, input: randomTensor([1, 20, 13, width], seed: 35), eps: linearStep)
     // The plain C path (the one CPUs without AVX2 take) gives the same numbers.
-    picasso_conv_thin_force_plain(1)
-    defer { picasso_conv_thin_force_plain(0) }
-    _ = expectSameAsReference(make, input: x)
+    _ = expectSameAsReference({ direct in
+      let conv = make(direct)
+      conv.usesPlainThinKernel = true
+      return conv
+    }, input: x)
   }
 
   /// `make(true)` (a fast path) against `make(false)` (its reference), with the same random

@@ -30,6 +30,10 @@ public final class Conv2D: Layer {
   /// When false, stride-1 convs to at most 4 channels go through im2col (the plain reference
   /// for the direct kernel in CKernels).
   public var usesDirectThin = true
+  /// When true, the direct thin kernel takes its plain C path even where the CPU has AVX2 (the
+  /// path other CPUs take; tests check it against the vectorised one). Per layer, so that a
+  /// test cannot change the rounding of other work running beside it.
+  public var usesPlainThinKernel = false
   public let workspace: Workspace
 
   private var output: Tensor?
@@ -112,7 +116,8 @@ public final class Conv2D: Layer {
         for o in 0..<outChannels { (yi + o * hOut * wOut).update(repeating: bias.data[o], count: hOut * wOut) }
         parallelFor(hOut) { rows in
           picasso_conv_thin_forward(xp, Int32(inChannels), Int32(hp), Int32(wp), weight.data, Int32(outChannels), Int32(kernel),
-                                    yi, Int32(hOut), Int32(wOut), Int32(rows.lowerBound), Int32(rows.upperBound))
+                                    yi, Int32(hOut), Int32(wOut), Int32(rows.lowerBound), Int32(rows.upperBound),
+                                    usesPlainThinKernel ? 1 : 0)
         }
       }
       if relu { reluInPlace(y.data, y.count) }
@@ -202,7 +207,8 @@ public final class Conv2D: Layer {
           padImage(xi, g, into: xp)
           parallelFor(inChannels) { channels in
             picasso_conv_thin_weight_gradient(xp, Int32(hp), Int32(wp), gyi, Int32(outChannels), Int32(kernel), Int32(hOut), Int32(wOut),
-                                              weightGrad.data, Int32(inChannels), Int32(channels.lowerBound), Int32(channels.upperBound))
+                                              weightGrad.data, Int32(inChannels), Int32(channels.lowerBound), Int32(channels.upperBound),
+                                              usesPlainThinKernel ? 1 : 0)
           }
         }
         var oy0 = directThinApplies ? hOut : 0
