@@ -7,7 +7,7 @@ struct Compare: ParsableCommand {
     abstract: "Fast against slow: a trained model's output beside the Gatys optimiser's, with times and losses.",
     discussion: """
       For each photo, renders the model's output and runs L-BFGS (picasso optimize's \
-      defaults: from the photo, step 1, history 100) under the objective stored in the \
+      defaults: from the photo or --init random, step 1, history 100) under the objective stored in the \
       model: its loss layers and weights, the same VGG weights, the painting at the same \
       scale relative to the photo as in training. Reports wall time (the model's from a \
       second, warm pass, as when it filters a folder), content, style (total and per layer), TV and total loss for every output; the "equivalent iterations" (the \
@@ -45,6 +45,14 @@ struct Compare: ParsableCommand {
       """))
   var styleSize: Int?
 
+  @Option(name: .customLong("init"), help: ArgumentHelp(
+    "The optimiser's starting image: content (the photo) or random.",
+    discussion: "As picasso optimize --init; random uses --seed."))
+  var initialization: String = "content"
+
+  @Option(help: "Random seed (for --init random).")
+  var seed: UInt64 = 0
+
   @Option(help: "The sheet PNG to write (the plot goes beside it, as NAME-loss.png).")
   var output = "compare.png"
 
@@ -62,6 +70,7 @@ struct Compare: ParsableCommand {
   func validate() throws {
     guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096 pixels.") }
     if let styleSize, !(16...4096).contains(styleSize) { throw ValidationError("--style-size must be between 16 and 4096 pixels.") }
+    guard ["content", "random"].contains(initialization) else { throw ValidationError("--init must be content or random.") }
     guard !contents.isEmpty else { throw ValidationError("Give at least one content photo.") }
   }
 
@@ -96,6 +105,8 @@ struct Compare: ParsableCommand {
     var contentLayers: [String], styleLayers: [String]
     var contentWeight: Float, styleWeight: Float, tvWeight: Float
     var iterations: [Int]
+    /// The optimiser's starting image ("content" or "random") and the seed of "random".
+    var initialization: String, seed: UInt64
     var photos: [PhotoResult]
   }
 
@@ -159,7 +170,8 @@ struct Compare: ParsableCommand {
 
       // The optimiser, recording its loss at every iteration and its state at the listed ones.
       let slowStart = Date()
-      let run = GatysOptimization(objective: objective, image: content.clone(), method: .lbfgs, learningRate: 1, history: 100)
+      let startImage = try initialImage(initialization, content: content, width: photo.width, height: photo.height, seed: seed)
+      let run = GatysOptimization(objective: objective, image: startImage, method: .lbfgs, learningRate: 1, history: 100)
       var totals: [Double] = [], slow: [Output] = [], images: [RGBImage] = []
       let bar = ProgressBar(total: counts.last!, unit: "it")
       var pending = counts
@@ -210,7 +222,7 @@ struct Compare: ParsableCommand {
 
     let result = Result(model: model, painting: style, size: size, styleSize: styleSide, contentLayers: s.contentLayers,
                         styleLayers: s.styleLayers, contentWeight: s.weights.content, styleWeight: s.weights.style,
-                        tvWeight: s.weights.tv, iterations: counts, photos: results)
+                        tvWeight: s.weights.tv, iterations: counts, initialization: initialization, seed: seed, photos: results)
     if let report { try writeAtomically(Data(markdown(result, sheet: output, plot: plotPath).utf8), to: report) }
     if json {
       let encoder = JSONEncoder()
@@ -229,7 +241,7 @@ struct Compare: ParsableCommand {
       Model `\(r.model)`, painting `\(r.painting)` at \(r.styleSize) px, photos at \(r.size) px (long side).
       Objective from the model: content \(r.contentLayers.joined(separator: ", ")) (weight \(r.contentWeight)), \
       style \(r.styleLayers.joined(separator: ", ")) (weight \(r.styleWeight)), TV weight \(r.tvWeight).
-      Slow: L-BFGS from the photo, step 1, history 100. SSIM: luminance against the photo; \
+      Slow: L-BFGS from \(r.initialization == "content" ? "the photo" : "noise (seed \(r.seed))"), step 1, history 100. SSIM: luminance against the photo; \
       colour distance: Hellinger distance of RGB histograms against the painting.
 
       ![sheet](\((sheet as NSString).lastPathComponent)) ![loss](\((plot as NSString).lastPathComponent))

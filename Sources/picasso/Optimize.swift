@@ -147,17 +147,7 @@ struct Optimize: ParsableCommand {
     let contentTensor = photo.tensor()
     objective.setContent(contentTensor)
 
-    let image: Tensor
-    switch initialization {
-    case "content": image = contentTensor.clone()
-    case "random":
-      var rng = SplitMix64(seed: seed)
-      image = Tensor(shape: contentTensor.shape)
-      for i in 0..<image.count { image.data[i] = min(max(0.5 + 0.15 * rng.normal(), 0), 1) }
-    default:
-      let start = try RGBImage.read(initialization)
-      image = start.resized(width: photo.width, height: photo.height).tensor()
-    }
+    let image = try initialImage(initialization, content: contentTensor, width: photo.width, height: photo.height, seed: seed)
 
     let lr = learningRate ?? (optimizer == .lbfgs ? 1 : 0.02)
     let run = GatysOptimization(objective: objective, image: image, method: optimizer, learningRate: lr, history: history)

@@ -81,6 +81,21 @@ struct ImageLimit: ParsableArguments {
 }
 
 /// Splits "a,b, c" into ["a", "b", "c"].
+/// The starting image of the Gatys optimiser for `--init`: "content" (a copy of the photo),
+/// "random" (grey noise, 0.5 ± 0.15 per value, from `seed`) or the path of an image.
+func initialImage(_ initialization: String, content: Tensor, width: Int, height: Int, seed: UInt64) throws -> Tensor {
+  switch initialization {
+  case "content": return content.clone()
+  case "random":
+    var rng = SplitMix64(seed: seed)
+    let image = Tensor(shape: content.shape)
+    for i in 0..<image.count { image.data[i] = min(max(0.5 + 0.15 * rng.normal(), 0), 1) }
+    return image
+  default:
+    return try RGBImage.read(initialization).resized(width: width, height: height).tensor()
+  }
+}
+
 func commaList(_ s: String) -> [String] {
   s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 }

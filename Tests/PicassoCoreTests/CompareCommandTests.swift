@@ -80,6 +80,18 @@ struct CompareCommandTests {
     let optimized2 = try JSONDecoder().decode(Optimized.self, from: Data(o2.stdout.utf8))
     #expect(isClose(smallResult.slow[0].total, optimized2.total_loss, rel: 1e-6), "\(smallResult.slow[0].total) vs \(optimized2.total_loss)")
     #expect(!isClose(smallResult.fast.style, result.fast.style, rel: 1e-3), "the painting's size changed nothing")
+
+    // --init random starts the optimiser where optimize --init random does.
+    let noise = try runPicasso(["compare", "--model", model, "--style", painting, "--iterations", "2", "--size", "32",
+                                "--init", "random", "--seed", "7", "--output", dir.file("noise.png"), "--json", photo])
+    #expect(noise.status == 0, "\(noise.stderr)")
+    let noiseResult = try JSONDecoder().decode(Report.self, from: Data(noise.stdout.utf8)).photos[0]
+    let o3 = try runPicasso(["optimize", "--content", photo, "--style", painting, "--output", dir.file("slow3.png"), "--size", "32",
+                             "--init", "random", "--seed", "7", "--iterations", "2", "--content-layers", "relu2_2",
+                             "--style-layers", "relu1_2,relu2_2,relu3_3,relu4_3",
+                             "--content-weight", "1", "--style-weight", "5", "--tv-weight", "1", "--json"])
+    let optimized3 = try JSONDecoder().decode(Optimized.self, from: Data(o3.stdout.utf8))
+    #expect(isClose(noiseResult.slow[0].total, optimized3.total_loss, rel: 1e-6), "\(noiseResult.slow[0].total) vs \(optimized3.total_loss)")
   }
 
   @Test func badInputGetsOneLine() throws {
@@ -102,5 +114,6 @@ struct CompareCommandTests {
     try expectError(["--model", model, "--style", painting, "--iterations", ",", photo], mentions: ["--iterations", "no iteration"])
     try expectError(["--model", model, "--style", painting, "--iterations", "50,x", photo], mentions: ["--iterations"])
     try expectError(["--model", model, "--style", painting, "--style-size", "8", photo], mentions: ["--style-size"])
+    try expectError(["--model", model, "--style", painting, "--init", "sky.png", photo], mentions: ["--init"])
   }
 }
