@@ -7,10 +7,12 @@ struct Compare: ParsableCommand {
     abstract: "Fast against slow: a trained model's output beside the Gatys optimiser's, with times and losses.",
     discussion: """
       For each photo, renders the model's output and runs L-BFGS (picasso optimize's \
-      defaults: from the photo or --init random, step 1, history 100) under the objective stored in the \
-      model: its loss layers and weights, the same VGG weights, the painting at the same \
-      scale relative to the photo as in training. Reports wall time (the model's from a \
-      second, warm pass, as when it filters a folder), content, style (total and per layer), TV and total loss for every output; the "equivalent iterations" (the \
+      defaults: from the photo, or from noise with --init random; step 1, history 100) \
+      under the objective stored in the model: its loss layers and weights, the same VGG \
+      weights, the painting at the same scale relative to the photo as in training (or at \
+      --style-size). Reports wall time (the model's from a second, warm pass, as when it \
+      filters a folder), content, style (total and per layer), TV and total loss for every \
+      output; the "equivalent iterations" (the \
       first L-BFGS iteration whose total loss is below the model's, from the loss recorded \
       at every iteration); SSIM of the luminance against the photo; and the Hellinger \
       distance of the colour histograms against the painting. Writes a sheet PNG, a \
@@ -46,8 +48,8 @@ struct Compare: ParsableCommand {
   var styleSize: Int?
 
   @Option(name: .customLong("init"), help: ArgumentHelp(
-    "The optimiser's starting image: content (the photo) or random.",
-    discussion: "As picasso optimize --init; random uses --seed."))
+    "The optimiser's starting image: content (the photo) or random (grey noise from --seed).",
+    discussion: "Unlike picasso optimize --init, it takes no image path."))
   var initialization: String = "content"
 
   @Option(help: "Random seed (for --init random).")

@@ -80,7 +80,6 @@ struct ImageLimit: ParsableArguments {
   func apply() { RGBImage.maxPixels = maxPixels }
 }
 
-/// Splits "a,b, c" into ["a", "b", "c"].
 /// The starting image of the Gatys optimiser for `--init`: "content" (a copy of the photo),
 /// "random" (grey noise, 0.5 ± 0.15 per value, from `seed`) or the path of an image.
 func initialImage(_ initialization: String, content: Tensor, width: Int, height: Int, seed: UInt64) throws -> Tensor {
@@ -96,6 +95,7 @@ func initialImage(_ initialization: String, content: Tensor, width: Int, height:
   }
 }
 
+/// Splits "a,b, c" into ["a", "b", "c"].
 func commaList(_ s: String) -> [String] {
   s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 }

@@ -77,6 +77,7 @@ struct CompareCommandTests {
                              "--style-scale", "0.5", "--iterations", "2", "--content-layers", "relu2_2",
                              "--style-layers", "relu1_2,relu2_2,relu3_3,relu4_3",
                              "--content-weight", "1", "--style-weight", "5", "--tv-weight", "1", "--json"])
+    #expect(o2.status == 0, "\(o2.stderr)")
     let optimized2 = try JSONDecoder().decode(Optimized.self, from: Data(o2.stdout.utf8))
     #expect(isClose(smallResult.slow[0].total, optimized2.total_loss, rel: 1e-6), "\(smallResult.slow[0].total) vs \(optimized2.total_loss)")
     #expect(!isClose(smallResult.fast.style, result.fast.style, rel: 1e-3), "the painting's size changed nothing")
@@ -90,6 +91,7 @@ struct CompareCommandTests {
                              "--init", "random", "--seed", "7", "--iterations", "2", "--content-layers", "relu2_2",
                              "--style-layers", "relu1_2,relu2_2,relu3_3,relu4_3",
                              "--content-weight", "1", "--style-weight", "5", "--tv-weight", "1", "--json"])
+    #expect(o3.status == 0, "\(o3.stderr)")
     let optimized3 = try JSONDecoder().decode(Optimized.self, from: Data(o3.stdout.utf8))
     #expect(isClose(noiseResult.slow[0].total, optimized3.total_loss, rel: 1e-6), "\(noiseResult.slow[0].total) vs \(optimized3.total_loss)")
   }
