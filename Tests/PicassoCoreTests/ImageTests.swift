@@ -169,6 +169,21 @@ struct ImageTests {
     #expect { try RGBImage.decode(try picture.encodeJPEG(quality: 90), maxPixels: 10) } throws: { "\($0)".contains("limit") }
   }
 
+  @Test func plotTicksAreRoundNumbersInsideTheRange() {
+    #expect(LinePlot.ticks(0, 100).values == [0, 20, 40, 60, 80, 100])
+    #expect(LinePlot.ticks(7, 1579).values == [250, 500, 750, 1000, 1250, 1500])
+    #expect(LinePlot.ticks(-0.3, 0.9).values == [-0.25, 0, 0.25, 0.5, 0.75])
+    #expect(LinePlot.ticks(1, 2).step == 0.2 && LinePlot.ticks(1, 2).values.count == 6)
+    for (lo, hi) in [(3.0, 4.0), (0, 1e6), (-5e-3, 7e-3), (1580, 1729)] {
+      let t = LinePlot.ticks(lo, hi)
+      #expect(t.values.count >= 3 && t.values.count <= 8, "\(lo)…\(hi): \(t.values)")
+      #expect(t.values.allSatisfy { $0 >= lo && $0 <= hi })
+    }
+    #expect(LinePlot.label(750, step: 250) == "750")
+    #expect(LinePlot.label(0.75, step: 0.25) == "0.75")
+    #expect(LinePlot.label(1.5, step: 0.5) == "1.5")
+  }
+
   @Test func resizeKeepsFlatColoursAndAverages() {
     let flat = RGBImage(width: 37, height: 23, pixels: [UInt8](repeating: 77, count: 37 * 23 * 3))
     #expect(flat.resized(width: 10, height: 6).pixels.allSatisfy { $0 == 77 })

@@ -56,19 +56,19 @@ public struct LinePlot {
         image.draw(label, x: left - 8 - BitmapFont.measure(label), y: y - 3)
       }
     } else {
-      for k in 0...4 {
-        let v = y0 + (y1 - y0) * Double(k) / 4
-        let y = top + ph - 1 - Int(Double(k) / 4 * Double(ph - 1))
+      let ticks = Self.ticks(y0, y1)
+      for v in ticks.values {
+        let y = top + ph - 1 - Int((v - y0) / (y1 - y0) * Double(ph - 1))
         image.fill(x: left, y: y, width: pw, height: 1, color: grey)
-        let label = String(format: "%.3g", v)
+        let label = Self.label(v, step: ticks.step)
         image.draw(label, x: left - 8 - BitmapFont.measure(label), y: y - 3)
       }
     }
-    for k in 0...4 {
-      let v = x0 + (x1 - x0) * Double(k) / 4
+    let xTicks = Self.ticks(x0, x1)
+    for v in xTicks.values {
       let x = px(v)
       image.fill(x: x, y: top, width: 1, height: ph, color: grey)
-      let label = String(format: "%.0f", v)
+      let label = Self.label(v, step: xTicks.step)
       image.draw(label, x: x - BitmapFont.measure(label) / 2, y: top + ph + 8)
     }
     image.draw(xLabel, x: left + pw / 2 - BitmapFont.measure(xLabel) / 2, y: top + ph + 26)
@@ -92,9 +92,36 @@ public struct LinePlot {
     }
     for (k, s) in series.enumerated() {
       let y = top + 8 + 14 * k
-      image.fill(x: left + pw - 130, y: y + 2, width: 16, height: 3, color: s.color)
+      for x in stride(from: 0, to: 18, by: s.dashed ? 8 : 18) {
+        image.fill(x: left + pw - 130 + x, y: y + 2, width: s.dashed ? 5 : 18, height: 3, color: s.color)
+      }
       image.draw(s.name, x: left + pw - 108, y: y)
     }
     return image
+  }
+
+  /// Round tick positions inside [lo, hi]: the multiples of a step of 1, 2, 2.5 or 5 × 10ᵏ,
+  /// the step chosen so that about `count` intervals span the range.
+  public static func ticks(_ lo: Double, _ hi: Double, count: Double = 5) -> (values: [Double], step: Double) {
+    precondition(hi > lo && lo.isFinite && hi.isFinite)
+    let magnitude = pow(10, floor(log10((hi - lo) / count)))
+    let step = [1, 2, 2.5, 5, 10].map { $0 * magnitude }.min { abs((hi - lo) / $0 - count) < abs((hi - lo) / $1 - count) }!
+    let slack = step * 1e-9
+    var values: [Double] = []
+    var k = ceil((lo - slack) / step)
+    while k * step <= hi + slack {
+      values.append(k * step == 0 ? 0 : k * step)
+      k += 1
+    }
+    return (values, step)
+  }
+
+  /// A tick label with as many decimals as the step needs ("250", "0.5", "1.25").
+  public static func label(_ v: Double, step: Double) -> String {
+    var decimals = 0
+    while decimals < 6 && abs(step * pow(10, Double(decimals)) - (step * pow(10, Double(decimals))).rounded()) > 1e-6 * step * pow(10, Double(decimals)) {
+      decimals += 1
+    }
+    return String(format: "%.\(decimals)f", v)
   }
 }
