@@ -52,8 +52,8 @@ struct Compare: ParsableCommand {
     discussion: "Unlike picasso optimize --init, it takes no image path."))
   var initialization: String = "content"
 
-  @Option(help: "Random seed (for --init random).")
-  var seed: UInt64 = 0
+  @Option(help: "Random seed of --init random (default: 0).")
+  var seed: UInt64?
 
   @Option(help: "The sheet PNG to write (the plot goes beside it, as NAME-loss.png).")
   var output = "compare.png"
@@ -73,6 +73,7 @@ struct Compare: ParsableCommand {
     guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096 pixels.") }
     if let styleSize, !(16...4096).contains(styleSize) { throw ValidationError("--style-size must be between 16 and 4096 pixels.") }
     guard ["content", "random"].contains(initialization) else { throw ValidationError("--init must be content or random.") }
+    guard seed == nil || initialization == "random" else { throw ValidationError("--seed applies only to --init random.") }
     guard !contents.isEmpty else { throw ValidationError("Give at least one content photo.") }
   }
 
@@ -172,7 +173,7 @@ struct Compare: ParsableCommand {
 
       // The optimiser, recording its loss at every iteration and its state at the listed ones.
       let slowStart = Date()
-      let startImage = try initialImage(initialization, content: content, width: photo.width, height: photo.height, seed: seed)
+      let startImage = try initialImage(initialization, content: content, width: photo.width, height: photo.height, seed: seed ?? 0)
       let run = GatysOptimization(objective: objective, image: startImage, method: .lbfgs, learningRate: 1, history: 100)
       var totals: [Double] = [], slow: [Output] = [], images: [RGBImage] = []
       let bar = ProgressBar(total: counts.last!, unit: "it")
@@ -224,7 +225,7 @@ struct Compare: ParsableCommand {
 
     let result = Result(model: model, painting: style, size: size, styleSize: styleSide, contentLayers: s.contentLayers,
                         styleLayers: s.styleLayers, contentWeight: s.weights.content, styleWeight: s.weights.style,
-                        tvWeight: s.weights.tv, iterations: counts, initialization: initialization, seed: seed, photos: results)
+                        tvWeight: s.weights.tv, iterations: counts, initialization: initialization, seed: seed ?? 0, photos: results)
     if let report { try writeAtomically(Data(markdown(result, sheet: output, plot: plotPath).utf8), to: report) }
     if json {
       let encoder = JSONEncoder()

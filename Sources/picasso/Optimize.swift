@@ -68,8 +68,8 @@ struct Optimize: ParsableCommand {
   @Option(name: .customLong("init"), help: "Starting image: content, random, or the path of an image.")
   var initialization: String = "content"
 
-  @Option(help: "Random seed (for --init random).")
-  var seed: UInt64 = 0
+  @Option(help: "Random seed of --init random (default: 0).")
+  var seed: UInt64?
 
   @Option(help: "Scale of the style image relative to --size.")
   var styleScale: Double = 1
@@ -104,6 +104,7 @@ struct Optimize: ParsableCommand {
     }
     guard iterations >= 0 else { throw ValidationError("--iterations must be 0 or more.") }
     guard history >= 1 else { throw ValidationError("--history must be at least 1.") }
+    guard seed == nil || initialization == "random" else { throw ValidationError("--seed applies only to --init random.") }
     guard styleScale > 0 && styleScale <= 8 else { throw ValidationError("--style-scale must be in (0, 8].") }
     guard (1...100).contains(quality) else { throw ValidationError("--quality must be between 1 and 100.") }
     if let blend = styleBlend {
@@ -147,7 +148,7 @@ struct Optimize: ParsableCommand {
     let contentTensor = photo.tensor()
     objective.setContent(contentTensor)
 
-    let image = try initialImage(initialization, content: contentTensor, width: photo.width, height: photo.height, seed: seed)
+    let image = try initialImage(initialization, content: contentTensor, width: photo.width, height: photo.height, seed: seed ?? 0)
 
     let lr = learningRate ?? (optimizer == .lbfgs ? 1 : 0.02)
     let run = GatysOptimization(objective: objective, image: image, method: optimizer, learningRate: lr, history: history)

@@ -83,6 +83,7 @@ struct CommandLineTests {
     try expectFailure(["--content-layers", "conv4_2"], mentions: ["conv4_2"], dir)
     try expectFailure(["--size", "0"], mentions: ["--size"], dir)
     try expectFailure(["--size", "1000000"], mentions: ["--size"], dir)
+    try expectFailure(["--seed", "3"], mentions: ["--seed", "--init random"], dir)
   }
 
   @Test func missingVGGWeightsSayHowToMakeThem() throws {

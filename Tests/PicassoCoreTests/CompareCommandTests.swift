@@ -117,5 +117,6 @@ struct CompareCommandTests {
     try expectError(["--model", model, "--style", painting, "--iterations", "50,x", photo], mentions: ["--iterations"])
     try expectError(["--model", model, "--style", painting, "--style-size", "8", photo], mentions: ["--style-size"])
     try expectError(["--model", model, "--style", painting, "--init", "sky.png", photo], mentions: ["--init"])
+    try expectError(["--model", model, "--style", painting, "--seed", "3", photo], mentions: ["--seed", "--init random"])
   }
 }
