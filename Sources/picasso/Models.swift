@@ -29,8 +29,17 @@ struct Models: ParsableCommand {
     var trainingSeconds: Double
     var imageSize: Int
     var contentWeight: Float, styleWeight: Float, tvWeight: Float
+    /// The last training batch's losses.
     var content: Double?, style: Double?, tv: Double?, total: Double?
+    /// The last validation loss (the mean over the validation photos) and its iteration.
+    var validation: Losses?
+    /// Every validation loss: [iteration, content, style, tv, total].
+    var validationHistory: [[Double]]
     var resumable: Bool
+  }
+
+  struct Losses: Codable {
+    var iteration: Int, content: Double, style: Double, tv: Double, total: Double
   }
 
   func run() throws {
@@ -89,18 +98,25 @@ struct Models: ParsableCommand {
       iterations: last?.iteration ?? 0, plannedIterations: s.iterations, trainingSeconds: model.trainingSeconds,
       imageSize: s.imageSize, contentWeight: s.weights.content, styleWeight: s.weights.style, tvWeight: s.weights.tv,
       content: last?.losses.content, style: last?.losses.style, tv: last?.losses.tv, total: last?.losses.total,
+      validation: model.valHistory.last.map {
+        Losses(iteration: $0.iteration, content: $0.losses.content, style: $0.losses.style, tv: $0.losses.tv, total: $0.losses.total)
+      },
+      validationHistory: model.valHistory.map { [Double($0.iteration), $0.losses.content, $0.losses.style, $0.losses.tv, $0.losses.total] },
       resumable: model.checkpoint != nil)
   }
 
   func table(_ entries: [Entry]) -> String {
-    let header = ["MODEL", "PAINTING", "NETWORK", "SIZE", "TRAINED", "WEIGHTS c/s/tv", "FINAL LOSS (content, style, tv)"]
+    let header = ["MODEL", "PAINTING", "NETWORK", "SIZE", "TRAINED", "WEIGHTS c/s/tv", "LOSS (content, style, tv)"]
     let rows = entries.map { e -> [String] in
       let widths = e.architecture.split(separator: ",")
       let blocks = widths.filter { $0.hasPrefix("R") }.count
       let network = "\(widths[0].dropFirst(5))-\(widths[1].dropFirst())-\(widths[2].dropFirst()), \(blocks) blocks"
       let hours = e.trainingSeconds > 0 ? String(format: ", %.1f h", e.trainingSeconds / 3600) : ""
       let trained = "\(e.iterations)/\(e.plannedIterations) it at \(e.imageSize) px\(hours)\(e.resumable ? ", resumable" : "")"
-      let losses = e.total.map { String(format: "%.3g (%.3g, %.3g, %.3g)", $0, e.content!, e.style!, e.tv!) } ?? "-"
+      // The validation loss where there is one (a mean over fixed photos), else the last batch's.
+      let losses = e.validation.map { v in
+        String(format: "%.3g (%.3g, %.3g, %.3g) validation @%d", v.total, v.content, v.style, v.tv, v.iteration)
+      } ?? e.total.map { String(format: "%.3g (%.3g, %.3g, %.3g) last batch", $0, e.content!, e.style!, e.tv!) } ?? "-"
       return [((e.file as NSString).lastPathComponent as NSString).deletingPathExtension, e.painting, network,
               String(format: "%.1f MB %@", e.megabytes, e.weights == "float16" ? "f16" : "f32"), trained,
               "\(fmt(e.contentWeight))/\(fmt(e.styleWeight))/\(fmt(e.tvWeight))", losses]

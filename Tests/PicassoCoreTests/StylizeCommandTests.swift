@@ -86,6 +86,22 @@ struct StylizeCommandTests {
     let dir = TemporaryFolder()
     defer { dir.remove() }
     _ = try Self.model(dir)
+    // A second model with loss histories: the table and JSON report its last validation loss.
+    var settings = StyleModel.Settings()
+    settings.architecture = .init(widths: [4, 8, 8], blocks: 1)
+    let trained = StyleModel(settings: settings, net: StylizeTests.network())
+    func record(_ iteration: Int, _ total: Double) -> StyleModel.Record {
+      var r = LossReport()
+      (r.content, r.style, r.tv, r.total) = (total / 2, total / 4, total / 8, total)
+      return StyleModel.Record(iteration: iteration, losses: r)
+    }
+    trained.trainHistory = [record(1, 900), record(2, 800)]
+    trained.valHistory = [record(1, 600), record(2, 512)]
+    try trained.save(to: dir.file("trained.h5"))
+    let v = try runPicasso(["models", "--json", dir.file("trained.h5")])
+    #expect(v.stdout.contains(#""validation":{"content":256,"iteration":2,"style":128,"total":512,"tv":64}"#), "\(v.stdout)")
+    #expect(v.stdout.contains(#""validation_history":[[1,300,150,75,600],[2,256,128,64,512]]"#), "\(v.stdout)")
+    #expect(try runPicasso(["models", dir.file("trained.h5")]).stdout.contains("512 (256, 128, 64) validation @2"))
     try Data("x".utf8).write(to: URL(fileURLWithPath: dir.file("notes.h5")))
     let r = try runPicasso(["models", "--json", dir.file("model.h5")])
     #expect(r.status == 0, "\(r.stderr)")
