@@ -34,6 +34,14 @@ struct Train: ParsableCommand {
   @Option(help: "Adam's learning rate (default: 1e-3; with --init-weights, the model's unless given).")
   var learningRate: Float?
 
+  @Option(help: ArgumentHelp(
+    "Multiply the learning rate by --lr-decay-factor after every N iterations (default: never; with --init-weights, the model's unless given).",
+    discussion: "Counted in the model's iterations, which --init-weights continues, so a resumed run keeps the schedule."))
+  var lrDecayEvery: Int?
+
+  @Option(help: "The learning rate's factor at each --lr-decay-every (default: 0.5).")
+  var lrDecayFactor: Float?
+
   @Option(help: "Weight of the content loss (default: 1; with --init-weights, the model's unless given).")
   var contentWeight: Float?
 
@@ -92,6 +100,8 @@ struct Train: ParsableCommand {
   func validate() throws {
     if let iterations { guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1.") } }
     if let learningRate { guard learningRate.isFinite && learningRate > 0 else { throw ValidationError("--learning-rate must be a positive number.") } }
+    if let lrDecayEvery { guard lrDecayEvery >= 1 else { throw ValidationError("--lr-decay-every must be at least 1.") } }
+    if let lrDecayFactor { guard lrDecayFactor > 0 && lrDecayFactor <= 1 else { throw ValidationError("--lr-decay-factor must be in (0, 1].") } }
     for (name, weight) in [("content", contentWeight), ("style", styleWeight), ("tv", tvWeight)] {
       if let weight { guard weight.isFinite && weight >= 0 else { throw ValidationError("--\(name)-weight must be a number of at least 0.") } }
     }
@@ -101,7 +111,8 @@ struct Train: ParsableCommand {
     guard checkpointEvery >= 1, validateEvery >= 1 else { throw ValidationError("--checkpoint-every and --validate-every must be at least 1.") }
     guard resume || initWeights != nil || style != nil else { throw ValidationError("Give the painting with --style (or --resume a run).") }
     guard !(resume && initWeights != nil) else { throw ValidationError("Give either --resume or --init-weights, not both.") }
-    guard !resume || (learningRate == nil && contentWeight == nil && styleWeight == nil && tvWeight == nil) else {
+    guard !resume || (learningRate == nil && lrDecayEvery == nil && lrDecayFactor == nil && contentWeight == nil && styleWeight == nil
+                      && tvWeight == nil) else {
       throw ValidationError("--resume continues a run exactly; to change the learning rate or the loss weights, start from its weights with --init-weights.")
     }
     guard initWeights == nil || (arch == nil && width == nil && blocks == nil) else {
@@ -144,6 +155,8 @@ struct Train: ParsableCommand {
       // Fine-tuning: a learning rate or loss weights given here replace the model's.
       let w = model.settings.weights
       model.retune(learningRate: learningRate ?? model.settings.learningRate,
+                   decayEvery: lrDecayEvery ?? model.settings.learningRateDecayEvery,
+                   decayFactor: lrDecayFactor ?? model.settings.learningRateDecayFactor,
                    weights: LossWeights(content: contentWeight ?? w.content, style: styleWeight ?? w.style, tv: tvWeight ?? w.tv))
     } else {
       let paintingFull = try RGBImage.read(style!)
@@ -163,6 +176,8 @@ struct Train: ParsableCommand {
       s.imageSize = data.size
       s.batchSize = batchSize
       s.learningRate = learningRate ?? 1e-3
+      s.learningRateDecayEvery = lrDecayEvery ?? 0
+      s.learningRateDecayFactor = lrDecayFactor ?? 0.5
       s.iterations = iterations ?? 40000
       s.seed = seed
       s.dataset = dataset
@@ -203,7 +218,8 @@ struct Train: ParsableCommand {
       }
       let it = trainer.iteration
       model.trainHistory.append(.init(iteration: it, losses: r))
-      bar.update(it - first, status: "iter \(it)  loss \(fmt(r.total)) (content \(fmt(r.content)) style \(fmt(r.style)) tv \(fmt(r.tv)))")
+      let rate = model.settings.learningRateDecayEvery > 0 ? "  lr \(fmt(Double(model.settings.learningRate(after: it - 1))))" : ""
+      bar.update(it - first, status: "iter \(it)\(rate)  loss \(fmt(r.total)) (content \(fmt(r.content)) style \(fmt(r.style)) tv \(fmt(r.tv)))")
       if it % validateEvery == 0 || it == total {
         model.valHistory.append(.init(iteration: it, losses: try trainer.validate()))
       }

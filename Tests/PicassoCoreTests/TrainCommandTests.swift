@@ -130,15 +130,22 @@ struct TrainCommandTests {
     // Fine-tuning with other loss weights and learning rate: they replace the model's and are
     // stored; --resume refuses them (it continues exactly).
     let tuned = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
-                                "--iterations", "4", "--content-weight", "3", "--learning-rate", "2e-4", "--vgg", Paths.vgg])
+                                "--iterations", "4", "--content-weight", "3", "--learning-rate", "2e-4", "--lr-decay-every", "2",
+                                "--lr-decay-factor", "0.25", "--vgg", Paths.vgg])
     #expect(tuned.status == 0, "\(tuned.stderr)")
+    #expect(tuned.stderr.contains("iter 4  lr 5e-05"), "\(tuned.stderr)")  // 2e-4 · 0.25: m.h5 had 3 iterations
     let t = try StyleModel.load(dir.file("t.h5"))
     #expect(t.settings.weights == LossWeights(content: 3, style: source.settings.weights.style, tv: source.settings.weights.tv))
     #expect(t.settings.learningRate == 2e-4)
+    #expect(t.settings.learningRateDecayEvery == 2 && t.settings.learningRateDecayFactor == 0.25)
     try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--resume", "--style-weight", "2",
                      "--vgg", Paths.vgg], mentions: ["--init-weights"])
     try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
                      "--learning-rate", "-1"], mentions: ["--learning-rate"])
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--resume", "--lr-decay-every", "100",
+                     "--vgg", Paths.vgg], mentions: ["--init-weights"])
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
+                     "--lr-decay-factor", "2"], mentions: ["--lr-decay-factor"])
   }
 
   /// A loss that overflows stops training with a message and keeps the last good checkpoint.

@@ -84,11 +84,14 @@ struct TrainingTests {
     let style = RGBImage(width: 32, height: 32, pixels: (0..<(32 * 32 * 3)).map { UInt8(($0 * 7) % 256) })
     _ = try requireVGG(taps: ["relu2_2"])
 
-    let straight = StyleModel(settings: Self.tinySettings(dataset: dir.file("d.h5")))
+    // With a learning-rate schedule that halves the rate every 2 steps, across the resume point.
+    var settings = Self.tinySettings(dataset: dir.file("d.h5"))
+    settings.learningRateDecayEvery = 2
+    let straight = StyleModel(settings: settings)
     let a = try Trainer(model: straight, dataset: data, style: style, vggPath: Paths.vgg)
     for _ in 0..<6 { try a.step() }
 
-    let first = StyleModel(settings: Self.tinySettings(dataset: dir.file("d.h5")))
+    let first = StyleModel(settings: settings)
     let b = try Trainer(model: first, dataset: data, style: style, vggPath: Paths.vgg)
     var losses: [Double] = []
     for _ in 0..<3 { losses.append(try b.step().total) }
@@ -105,6 +108,32 @@ struct TrainingTests {
     for _ in 0..<3 { try c.step() }
     for (p, q) in zip(straight.net.parameters, loaded.net.parameters) { #expect(p.array == q.array) }
     #expect(losses.allSatisfy { $0.isFinite })
+  }
+
+  @Test func learningRateDecaysOnSchedule() throws {
+    var s = Self.tinySettings(dataset: "d.h5")
+    #expect((0..<5).map { s.learningRate(after: $0) } == [Float](repeating: 1e-3, count: 5))
+    (s.learningRateDecayEvery, s.learningRateDecayFactor) = (2, 0.5)
+    #expect((0..<5).map { s.learningRate(after: $0) } == [1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4])
+    // The trainer uses it: with a factor of 0 after the first step, the second moves nothing.
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try Self.photos(dir, count: 4)
+    _ = try PhotoDataset.build(photos: try PhotoDataset.findPhotos(in: [folder]), sources: [folder], output: dir.file("d.h5"),
+                               size: 32, valCount: 1, seed: 1)
+    _ = try requireVGG(taps: ["relu2_2"])
+    (s.learningRateDecayEvery, s.learningRateDecayFactor) = (1, 0)
+    let model = StyleModel(settings: s)
+    let trainer = try Trainer(model: model, dataset: try DatasetReader(dir.file("d.h5")), style: RGBImage(width: 32, height: 32, pixels: [UInt8](repeating: 90, count: 32 * 32 * 3)), vggPath: Paths.vgg)
+    let initial = model.net.parameters.map(\.array)
+    try trainer.step()
+    let afterOne = model.net.parameters.map(\.array)
+    try trainer.step()
+    #expect(afterOne != initial)
+    #expect(model.net.parameters.map(\.array) == afterOne)
+    // The schedule is stored with the model.
+    try model.save(to: dir.file("m.h5"))
+    #expect(try StyleModel.load(dir.file("m.h5")).settings == s)
   }
 
   @Test func modelFilesFromTheFutureOrElsewhereAreRefused() throws {

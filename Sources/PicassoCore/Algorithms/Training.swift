@@ -65,6 +65,7 @@ public final class Trainer {
     let report = objective.evaluate(y, gradient: g)
     guard report.total.isFinite else { throw Failure.nonFinite(iteration: iteration + 1, report) }
     _ = net.backward(batch, g)
+    adam.learningRate = model.settings.learningRate(after: iteration)
     adam.step(net.parameters, net.gradients)
     iteration += 1
     return report

@@ -6,7 +6,8 @@ import Foundation
 /// Layout (format 2; format 1 networks had no output scale and are refused): attributes
 /// `format`, `kind` = "picasso-style-model", `widths`, `blocks`, `output_scale`,
 /// `style_name`, `style_size`, `content_layers`, `style_layers`, `content_weight`,
-/// `style_weight`, `tv_weight`, `image_size`, `batch_size`, `learning_rate`, `iterations`
+/// `style_weight`, `tv_weight`, `image_size`, `batch_size`, `learning_rate`, `lr_decay_every`,
+/// `lr_decay_factor` (optional: files without them have a constant rate), `iterations`
 /// (planned), `seed`, `dataset`, `training_seconds`; datasets `params/<name>` (float32), `history/train` and
 /// `history/val` ([n, 5]: iteration, content, style, tv, total). With `weights_dtype` =
 /// "float16" the parameters are stored as IEEE half-precision bit patterns (uint16): half
@@ -27,10 +28,23 @@ public final class StyleModel {
     public var imageSize = 256
     public var batchSize = 4
     public var learningRate: Float = 1e-3
+    /// Step decay (fast-neural-style's `-lr_decay_every`/`-lr_decay_factor`): the learning rate
+    /// is multiplied by `learningRateDecayFactor` after every `learningRateDecayEvery`
+    /// iterations, counted from the run's first; 0 means a constant rate.
+    public var learningRateDecayEvery = 0
+    public var learningRateDecayFactor: Float = 0.5
     public var iterations = 40000
     public var seed: UInt64 = 0
     public var dataset = ""
     public init() {}
+
+    /// The learning rate of the step that follows `iteration` completed ones.
+    public func learningRate(after iteration: Int) -> Float {
+      guard learningRateDecayEvery > 0 else { return learningRate }
+      var rate = learningRate
+      for _ in 0..<(iteration / learningRateDecayEvery) { rate *= learningRateDecayFactor }
+      return rate
+    }
   }
 
   /// One row of a loss history.
@@ -65,8 +79,10 @@ public final class StyleModel {
 
   /// For fine-tuning from these weights: a new learning rate and loss weights (the network,
   /// layers and painting stay).
-  public func retune(learningRate: Float, weights: LossWeights) {
+  public func retune(learningRate: Float, decayEvery: Int, decayFactor: Float, weights: LossWeights) {
     settings.learningRate = learningRate
+    settings.learningRateDecayEvery = decayEvery
+    settings.learningRateDecayFactor = decayFactor
     settings.weights = weights
   }
 
@@ -96,6 +112,8 @@ public final class StyleModel {
       try file.setAttribute("image_size", .numbers([Double(s.imageSize)]))
       try file.setAttribute("batch_size", .numbers([Double(s.batchSize)]))
       try file.setAttribute("learning_rate", .numbers([Double(s.learningRate)]))
+      try file.setAttribute("lr_decay_every", .numbers([Double(s.learningRateDecayEvery)]))
+      try file.setAttribute("lr_decay_factor", .numbers([Double(s.learningRateDecayFactor)]))
       try file.setAttribute("iterations", .numbers([Double(s.iterations)]))
       try file.setAttribute("seed", .string(String(s.seed)))
       try file.setAttribute("dataset", .string(s.dataset))
@@ -191,6 +209,10 @@ public final class StyleModel {
     s.imageSize = try integer("image_size", 0...1 << 20)
     s.batchSize = try integer("batch_size", 0...1 << 20)
     s.learningRate = Float(try file.number("learning_rate"))
+    if file.hasAttribute("lr_decay_every") {  // absent in files written before the schedule existed
+      s.learningRateDecayEvery = try integer("lr_decay_every", 0...Int(Int32.max))
+      s.learningRateDecayFactor = Float(try file.number("lr_decay_factor"))
+    }
     s.iterations = try integer("iterations", 0...Int(Int32.max))
     s.seed = UInt64(try file.string("seed")) ?? 0
     s.dataset = try file.string("dataset")

@@ -96,6 +96,11 @@ public final class HDF5File {
     return true
   }
 
+  /// True when the object at `object` (which must exist) has an attribute `name`.
+  public func hasAttribute(_ name: String, of object: String = "/") -> Bool {
+    H5Aexists_by_name(id, object, name, CHDF5_P_DEFAULT()) > 0
+  }
+
   /// Names of the links directly under a group, in name order.
   public func children(of group: String = "/") throws -> [String] {
     guard group == "/" || exists(group) else { throw fail(group, "no such group") }
