@@ -64,6 +64,9 @@ struct Models: ParsableCommand {
     var entries: [Entry] = []
     var failures = 0
     for file in files {
+      // In Models/ itself, a file in an HDF5 format older than picasso writes (the VGG19
+      // weights) is not a style model: skip it rather than report it.
+      if !explicit, let version = HDF5File.superblockVersion(file), version < 2 { continue }
       do {
         entries.append(try entry(file))
       } catch {

@@ -82,6 +82,16 @@ struct StylizeCommandTests {
     try expectError(["--model", model, "--strength", "2", photo], mentions: ["--strength"])
   }
 
+  /// Without arguments: the bundled models in Models/, and no complaint about the VGG19
+  /// weights beside them (an older HDF5 format that models are never written in).
+  @Test func modelsWithoutArgumentsListsTheBundledModels() throws {
+    let r = try runPicasso(["models"])
+    #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+    let bundled = try FileManager.default.contentsOfDirectory(atPath: "Models").filter { $0.hasSuffix(".h5") && $0 != "vgg19.h5" }
+    #expect(!bundled.isEmpty)
+    for name in bundled { #expect(r.stdout.contains((name as NSString).deletingPathExtension), "\(r.stdout)") }
+  }
+
   @Test func modelsListsModelsAndRefusesOtherFiles() throws {
     let dir = TemporaryFolder()
     defer { dir.remove() }
