@@ -30,7 +30,8 @@ public final class StyleModel {
     public var learningRate: Float = 1e-3
     /// Step decay (fast-neural-style's `-lr_decay_every`/`-lr_decay_factor`): the learning rate
     /// is multiplied by `learningRateDecayFactor` after every `learningRateDecayEvery`
-    /// iterations, counted from the run's first; 0 means a constant rate.
+    /// iterations, counted in the model's iterations (which `--init-weights` continues); 0 means
+    /// a constant rate.
     public var learningRateDecayEvery = 0
     public var learningRateDecayFactor: Float = 0.5
     public var iterations = 40000

@@ -118,9 +118,9 @@ public struct LinePlot {
 
   /// A tick label with as many decimals as the step needs ("250", "0.5", "1.25").
   public static func label(_ v: Double, step: Double) -> String {
-    var decimals = 0
-    while decimals < 6 && abs(step * pow(10, Double(decimals)) - (step * pow(10, Double(decimals))).rounded()) > 1e-6 * step * pow(10, Double(decimals)) {
-      decimals += 1
+    var (decimals, scaled) = (0, step)
+    while decimals < 6 && abs(scaled - scaled.rounded()) > 1e-6 * scaled {
+      (decimals, scaled) = (decimals + 1, scaled * 10)
     }
     return String(format: "%.\(decimals)f", v)
   }
