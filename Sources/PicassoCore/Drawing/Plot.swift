@@ -64,7 +64,8 @@ public struct LinePlot {
         image.draw(label, x: left - 8 - BitmapFont.measure(label), y: y - 3)
       }
     }
-    let xTicks = Self.ticks(x0, x1)
+    // x counts iterations: over a short range, fewer ticks rather than fractional ones.
+    let xTicks = Self.ticks(x0, x1, count: min(5, max(1, x1 - x0)))
     for v in xTicks.values {
       let x = px(v)
       image.fill(x: x, y: top, width: 1, height: ph, color: grey)
@@ -92,8 +93,8 @@ public struct LinePlot {
     }
     for (k, s) in series.enumerated() {
       let y = top + 8 + 14 * k
-      for x in stride(from: 0, to: 18, by: s.dashed ? 8 : 18) {
-        image.fill(x: left + pw - 130 + x, y: y + 2, width: s.dashed ? 5 : 18, height: 3, color: s.color)
+      for x in stride(from: 0, to: 16, by: s.dashed ? 9 : 16) {
+        image.fill(x: left + pw - 130 + x, y: y + 2, width: s.dashed ? 6 : 16, height: 3, color: s.color)
       }
       image.draw(s.name, x: left + pw - 108, y: y)
     }
