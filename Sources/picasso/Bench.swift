@@ -33,6 +33,9 @@ struct Bench: ParsableCommand {
   @Option(help: "The VGG19 weights (default: Models/vgg19.h5).")
   var vgg: String?
 
+  @Option(help: "Winograd tile for the transformation network's 3×3 convs when rendering and in its forward pass: 2 for F(2×2,3×3), 4 for F(4×4,3×3) as picasso stylize, to compare the two (VGG19 and training always use F(2×2)).")
+  var winogradTile: Int = 4
+
   @Flag(help: "Print the results as JSON.")
   var json = false
 
@@ -61,6 +64,9 @@ struct Bench: ParsableCommand {
     guard !sizeList.isEmpty, sizeList.allSatisfy({ (32...2048).contains($0) }) else {
       throw PicassoError.badInput("--sizes must list sizes between 32 and 2048")
     }
+    guard let tile = WinogradTile(rawValue: winogradTile) else {
+      throw PicassoError.badInput("--winograd-tile must be 2 or 4, not \(winogradTile)")
+    }
     let vggPath = try locateVGG(vgg)
     var rows: [Row] = []
     Measure.resetPeakMemory()
@@ -82,7 +88,7 @@ struct Bench: ParsableCommand {
       }
     }
     if !json {
-      print("picasso bench \(PicassoVersion.string), \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(blasThreads)")
+      print("picasso bench \(PicassoVersion.string), \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(blasThreads), transformer Winograd F(\(tile.rawValue)×\(tile.rawValue), 3×3)")
       print(String(format: "%-34@ %8@ %8@ %8@   %9@       %7@                        %6@ %8@", "case", "min", "median", "max", "work", "speed",
                    "allocs", "faults"))
     }
@@ -109,6 +115,7 @@ struct Bench: ParsableCommand {
     var rng = SplitMix64(seed: 3)
     let net = TransformerNet()
     net.initialise(using: &rng)
+    net.winogradTile = tile
     for spec in commaList(renderSizes) where selected.contains("render") {
       let parts = spec.split(separator: "x").compactMap { Int($0) }
       guard (1...2).contains(parts.count), parts.allSatisfy({ (16...20000).contains($0) }) else {
@@ -120,6 +127,7 @@ struct Bench: ParsableCommand {
       let photo = RGBImage(width: w, height: h, pixels: pixels)
       pixels = []
       let stylizer = Stylizer(net: net)
+      net.winogradTile = tile  // F(4×4) as the stylizer sets it, unless --winograd-tile 2
       let large = w * h > 4_000_000
       Measure.resetPeakMemory()
       let t = Measure.seconds(repeats: large ? 1 : repeats, warmup: large ? 0 : 1) { _ = stylizer.render(photo) }
@@ -183,6 +191,7 @@ struct Bench: ParsableCommand {
       let photos = Tensor(shape: [batch, 3, size, size])
       for i in 0..<photos.count { photos.data[i] = rng.unit() }
       let adam = Adam()
+      net.winogradTile = .f2  // as picasso train
       let gradient = Tensor(shape: photos.shape)
       let t = Measure.seconds(repeats: repeats) {
         objective.setContent(photos)

@@ -104,23 +104,27 @@ struct GradientTests {
     checkLayer("flipped conv k\(kernel) \(padding)", fast, input: x, eps: linearStep)
   }
 
-  /// Winograd F(2×2,3×3) against the im2col reference: forward, input gradient and weight
-  /// gradient, both paddings, odd sizes (partial edge tiles), a batch, a fused ReLU, and a
-  /// small workspace whose tile bands split an image and span two. Then finite differences
-  /// (without the ReLU).
+  /// Winograd F(2×2,3×3) and F(4×4,3×3) against the im2col reference: forward, input
+  /// gradient and weight gradient, both paddings, odd sizes (partial edge tiles), a batch, a
+  /// fused ReLU, and small workspaces whose tile bands split an image and span two (the last
+  /// two cases, for F(2×2) and F(4×4) respectively). Then finite differences (without the ReLU).
   @Test(arguments: [
     (Padding.zero, false, 11, 10, 64 << 20), (.reflect, false, 9, 13, 64 << 20),
     (.zero, true, 7, 7, 64 << 20), (.reflect, true, 12, 8, 2 * 4 * 16 * 36 * 4 * 4),
-  ])
-  func winogradAgainstIm2col(padding: Padding, relu: Bool, height: Int, width: Int, workspace: Int) {
+    (.reflect, false, 12, 8, 2 * 2 * 36 * 36 * 2 * 4),
+  ], WinogradTile.allCases)
+  func winogradAgainstIm2col(_ c: (padding: Padding, relu: Bool, height: Int, width: Int, workspace: Int), tile: WinogradTile) {
     let make = { (winograd: Bool) -> Conv2D in
-      let conv = Conv2D(16, 20, kernel: 3, padding: padding, relu: relu, workspace: Workspace(limitBytes: workspace))
+      let conv = Conv2D(16, 20, kernel: 3, padding: c.padding, relu: c.relu, workspace: Workspace(limitBytes: c.workspace))
       conv.usesWinograd = winograd
+      conv.winogradTile = tile
       return conv
     }
-    let (fast, _) = expectSameAsReference(make, input: randomTensor([3, 16, height, width], seed: 21))
+    let (fast, _) = expectSameAsReference(make, input: randomTensor([3, 16, c.height, c.width], seed: 21))
     // (The ReLU's kinks defeat finite differences over 16 channels; it is checked above.)
-    if !relu { checkLayer("winograd conv \(padding)", fast, input: randomTensor([1, 16, height, width], seed: 25), eps: linearStep) }
+    if !c.relu {
+      checkLayer("winograd \(tile) conv \(c.padding)", fast, input: randomTensor([1, 16, c.height, c.width], seed: 25), eps: linearStep)
+    }
   }
 
   /// The direct kernel for convs to at most 4 channels against the im2col reference: forward,

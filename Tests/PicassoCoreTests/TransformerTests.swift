@@ -102,15 +102,17 @@ struct TransformerTests {
     RGBImage(width: 64, height: 64, pixels: [UInt8](try Data(contentsOf: URL(fileURLWithPath: Paths.fixtures + "/img_\(name).u8"))))
   }
 
-  /// Weights from the fixture's generator, output against the float64 reference.
-  @Test(.enabled(if: Paths.haveFixtures, "needs ../shared/fixtures"))
-  func outputMatchesTheFixture() throws {
+  /// Weights from the fixture's generator, output against the float64 reference, with the
+  /// Winograd F(2×2) of training and the F(4×4) of the renderer.
+  @Test(.enabled(if: Paths.haveFixtures, "needs ../shared/fixtures"), arguments: WinogradTile.allCases)
+  func outputMatchesTheFixture(tile: WinogradTile) throws {
     let net = Self.fixtureNet(try Self.fixtureJSON())
+    net.winogradTile = tile
     let y = net.forward(try Self.fixtureImage("transformer_input").tensor())
     let ref = try Data(contentsOf: URL(fileURLWithPath: Paths.fixtures + "/transformer_out_f64_as_f32.f32"))
       .withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     let diff = maxRelativeDifference(UnsafeBufferPointer(y.buffer), ref)
-    #expect(diff < 1e-4, "transformer output: max difference \(diff) of the largest magnitude")
+    #expect(diff < 1e-4, "transformer output (\(tile)): max difference \(diff) of the largest magnitude")
   }
 
   /// One fast-training step (batch of 2, VGG19 perceptual losses, Adam): the losses, the

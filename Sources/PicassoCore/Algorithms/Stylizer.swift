@@ -30,7 +30,12 @@ public final class Stylizer {
   /// Called during a tiled rendering with (tile passes done, tile passes in all).
   public var progress: ((Int, Int) -> Void)?
 
-  public init(net: TransformerNet) { self.net = net }
+  /// Switches `net` to rendering: Winograd F(4×4) for its 3×3 convs (see
+  /// `TransformerNet.winogradTile`).
+  public init(net: TransformerNet) {
+    self.net = net
+    net.winogradTile = .f4
+  }
 
   /// The network's output for `image`, the same size.
   public func render(_ image: RGBImage) -> RGBImage {

@@ -1,43 +1,63 @@
-/// Winograd F(2×2, 3×3) for 3×3 stride-1 convolutions (Lavin & Gray 2016, "Fast Algorithms
-/// for Convolutional Neural Networks"): each 2×2 block of outputs comes from a 4×4 block of
-/// input with 16 multiplications per (input, output) channel pair instead of 36, so the GEMM
-/// work falls by 2.25×.
+/// Winograd F(m×m, 3×3) for 3×3 stride-1 convolutions (Lavin & Gray 2016, "Fast Algorithms
+/// for Convolutional Neural Networks"): each m×m block of outputs comes from an α×α block of
+/// input (α = m + 2) with α² multiplications per (input, output) channel pair instead of 9m².
+/// F(2×2): 16 instead of 36 (2.25× fewer); F(4×4): 36 instead of 144 (4× fewer).
 ///
-///     U = G g Gᵀ (4×4, per output/input channel pair),  V = Bᵀ d Bᵀᵀ (4×4, per input tile),
-///     M[ξ] = U[ξ] · V[ξ] (16 GEMMs: [Cout × Cin] · [Cin × tiles]),  Y = Aᵀ M A (2×2).
+///     U = G g Gᵀ (α×α, per output/input channel pair),  V = Bᵀ d B (α×α, per input tile),
+///     M[ξ] = U[ξ] · V[ξ] (α² GEMMs: [Cout × Cin] · [Cin × tiles]),  Y = Aᵀ M A (m×m).
 ///
 /// Tiles are numbered across the images of the batch (a band of tile rows may span two
 /// images), so the GEMMs stay wide on the small feature maps deep in VGG. The im2col path in
-/// `Conv2D` is the plain reference this one is tested against.
+/// `Conv2D` is the plain reference both are tested against.
+public enum WinogradTile: Int, Sendable, CaseIterable {
+  case f2 = 2, f4 = 4
+
+  /// Outputs per tile side (m) and inputs per tile side (α = m + 2).
+  var m: Int { rawValue }
+  var alpha: Int { rawValue + 2 }
+  /// The α² transformed points, one GEMM each.
+  public var points: Int { alpha * alpha }
+
+  /// G (α×3), row-major.
+  fileprivate var g: [Float] {
+    switch self {
+    case .f2: return [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
+    case .f4:
+      return [0.25, 0, 0, -1 / 6, -1 / 6, -1 / 6, -1 / 6, 1 / 6, -1 / 6,
+              1 / 24, 1 / 12, 1 / 6, 1 / 24, -1 / 12, 1 / 6, 0, 0, 1]
+    }
+  }
+}
 
 /// U[ξ, o, i] = (G g Gᵀ)[ξ] for the kernel g = w[o, i] ([O, I, 3, 3]). With `transposed`,
 /// the result is for the input gradient: U[ξ, i, o] = (G rot180(w[o, i]) Gᵀ)[ξ], the kernel of
 /// the stride-1 convolution that maps dY to dX.
 func winogradWeights(
-  _ w: UnsafePointer<Float>, outChannels: Int, inChannels: Int, transposed: Bool,
+  _ w: UnsafePointer<Float>, outChannels: Int, inChannels: Int, transposed: Bool, tile: WinogradTile,
   into u: UnsafeMutablePointer<Float>
 ) {
   let pairs = outChannels * inChannels
-  parallelFor(outChannels) { outs in
-    for o in outs {
-      for i in 0..<inChannels {
-        let k = w + (o * inChannels + i) * 9
-        func kernelRow(_ r: Int) -> SIMD4<Float> {
-          transposed ? SIMD4(k[8 - 3 * r], k[7 - 3 * r], k[6 - 3 * r], 0) : SIMD4(k[3 * r], k[3 * r + 1], k[3 * r + 2], 0)
+  let alpha = tile.alpha
+  let gm = tile.g
+  gm.withUnsafeBufferPointer { gm in
+    parallelFor(outChannels) { outs in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * alpha + 9) { scratch in
+        let t = scratch.baseAddress!, k = t + 3 * alpha  // t = G g (α×3), k = g (3×3)
+        for o in outs {
+          for i in 0..<inChannels {
+            let src = w + (o * inChannels + i) * 9
+            for j in 0..<9 { k[j] = transposed ? src[8 - j] : src[j] }
+            for a in 0..<alpha {
+              for c in 0..<3 { t[3 * a + c] = gm[3 * a] * k[c] + gm[3 * a + 1] * k[3 + c] + gm[3 * a + 2] * k[6 + c] }
+            }
+            let dst = u + (transposed ? i * outChannels + o : o * inChannels + i)
+            for a in 0..<alpha {
+              for b in 0..<alpha {
+                dst[(alpha * a + b) * pairs] = t[3 * a] * gm[3 * b] + t[3 * a + 1] * gm[3 * b + 1] + t[3 * a + 2] * gm[3 * b + 2]
+              }
+            }
+          }
         }
-        let (g0, g1, g2) = (kernelRow(0), kernelRow(1), kernelRow(2))
-        // t = G g (4×3, rows), then U = t Gᵀ (4×4).
-        let dst = u + (transposed ? i * outChannels + o : o * inChannels + i)
-        func store(_ r: Int, _ t: SIMD4<Float>) {
-          dst[(4 * r) * pairs] = t[0]
-          dst[(4 * r + 1) * pairs] = 0.5 * (t[0] + t[1] + t[2])
-          dst[(4 * r + 2) * pairs] = 0.5 * (t[0] - t[1] + t[2])
-          dst[(4 * r + 3) * pairs] = t[2]
-        }
-        store(0, g0)
-        store(1, 0.5 * (g0 + g1 + g2))
-        store(2, 0.5 * (g0 - g1 + g2))
-        store(3, g2)
       }
     }
   }
@@ -45,38 +65,38 @@ func winogradWeights(
 
 /// Floats of workspace a band of `rows` tile rows needs (V and M).
 @inline(__always)
-private func winogradBandFloats(_ g: ConvGeometry, outChannels: Int, rows: Int) -> Int {
-  16 * (g.channels + outChannels) * rows * ((g.outWidth + 1) / 2)
+private func winogradBandFloats(_ g: ConvGeometry, outChannels: Int, rows: Int, tile: WinogradTile) -> Int {
+  tile.points * (g.channels + outChannels) * rows * ((g.outWidth + tile.m - 1) / tile.m)
 }
 
 /// y = conv3×3(x) + bias for a batch: x [batch, Cin, H, W] with the padding of `g` (stride 1,
-/// kernel 3, any pad), u from `winogradWeights` ([16, Cout, Cin]), y [batch, Cout, Hout, Wout]
-/// overwritten. `bias` nil means zero. Workspace slots `slot` and `slot + 1` hold V and M for
-/// a band of tile rows of about `bandBytes`.
+/// kernel 3, any pad), u from `winogradWeights` with the same tile ([α², Cout, Cin]), y
+/// [batch, Cout, Hout, Wout] overwritten. `bias` nil means zero. Workspace slots `slot` and
+/// `slot + 1` hold V and M for a band of tile rows of about `bandBytes`.
 func winogradConv3x3(
-  _ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, u: UnsafePointer<Float>,
+  _ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, u: UnsafePointer<Float>, tile: WinogradTile,
   outChannels: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
   workspace: Workspace, slot: Int, bandBytes: Int
 ) {
-  precondition(g.kernel == 3 && g.stride == 1, "Winograd F(2×2,3×3) needs a 3×3 stride-1 conv.")
-  let (cin, cout) = (g.channels, outChannels)
+  precondition(g.kernel == 3 && g.stride == 1, "Winograd F(m×m,3×3) needs a 3×3 stride-1 conv.")
+  let (cin, cout, m, points) = (g.channels, outChannels, tile.m, tile.points)
   let (hOut, wOut) = (g.outHeight, g.outWidth)
-  let (tilesY, tilesX) = ((hOut + 1) / 2, (wOut + 1) / 2)
+  let (tilesY, tilesX) = ((hOut + m - 1) / m, (wOut + m - 1) / m)
   let totalRows = batch * tilesY
-  let perRow = winogradBandFloats(g, outChannels: cout, rows: 1) * MemoryLayout<Float>.size
+  let perRow = winogradBandFloats(g, outChannels: cout, rows: 1, tile: tile) * MemoryLayout<Float>.size
   let band = max(1, min(totalRows, bandBytes / perRow))
-  let v = workspace.buffer(slot, count: 16 * cin * band * tilesX)
-  let m = workspace.buffer(slot + 1, count: 16 * cout * band * tilesX)
+  let v = workspace.buffer(slot, count: points * cin * band * tilesX)
+  let mm = workspace.buffer(slot + 1, count: points * cout * band * tilesX)
   var r0 = 0
   while r0 < totalRows {
     let r1 = min(totalRows, r0 + band)
     let tiles = (r1 - r0) * tilesX
-    winogradInput(x, g, rows: r0, r1, tilesY: tilesY, tilesX: tilesX, into: v, stride: cin * tiles)
-    for xi in 0..<16 {
+    winogradInput(x, g, tile: tile, rows: r0, r1, tilesY: tilesY, tilesX: tilesX, into: v, stride: cin * tiles)
+    for xi in 0..<points {
       gemm(m: cout, n: tiles, k: cin, a: u + xi * cout * cin, lda: cin,
-           b: v + xi * cin * tiles, ldb: tiles, c: m + xi * cout * tiles, ldc: tiles)
+           b: v + xi * cin * tiles, ldb: tiles, c: mm + xi * cout * tiles, ldc: tiles)
     }
-    winogradOutput(m, stride: cout * tiles, rows: r0, r1, tilesY: tilesY, tilesX: tilesX,
+    winogradOutput(mm, tile: tile, stride: cout * tiles, rows: r0, r1, tilesY: tilesY, tilesX: tilesX,
                    outChannels: cout, height: hOut, width: wOut, bias: bias, into: y)
     r0 = r1
   }
@@ -85,28 +105,29 @@ func winogradConv3x3(
 /// V[ξ, c, t] = (Bᵀ d B)[ξ] for every input channel c and tile t of global tile rows r0..<r1;
 /// `stride` is the distance between the ξ planes (Cin · tiles).
 ///
-/// Row-wise, so the loops vectorise: the four padded input rows of a tile row are staged
+/// Row-wise, so the loops vectorise: the α padded input rows of a tile row are staged
 /// (padding applied once, zeros past the padded image, whose outputs are dropped), combined
-/// into Bᵀ d over the whole row, and then each tile's columns give its 16 values, written to
-/// 16 contiguous runs of V.
+/// into Bᵀ d over the whole row, and then each tile's columns give its α² values, written to
+/// α² contiguous runs of V.
 private func winogradInput(
-  _ x: UnsafePointer<Float>, _ g: ConvGeometry, rows r0: Int, _ r1: Int, tilesY: Int, tilesX: Int,
+  _ x: UnsafePointer<Float>, _ g: ConvGeometry, tile: WinogradTile, rows r0: Int, _ r1: Int, tilesY: Int, tilesX: Int,
   into v: UnsafeMutablePointer<Float>, stride: Int
 ) {
   let (C, H, W, p) = (g.channels, g.height, g.width, g.pad)
+  let (m, alpha) = (tile.m, tile.alpha)
   let tiles = (r1 - r0) * tilesX
-  let span = 2 * tilesX + 2  // staged columns: input columns −p ..< −p + span
+  let span = m * tilesX + 2  // staged columns: input columns −p ..< −p + span
   let reflect = g.padding == .reflect
   parallelFor(C) { channels in
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * span) { scratch in
-      let d = scratch.baseAddress!, e = d + 4 * span
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * alpha * span) { scratch in
+      let d = scratch.baseAddress!, e = d + alpha * span
       for c in channels {
         var t = c * tiles
         for r in r0..<r1 {
           let (image, ty) = (r / tilesY, r % tilesY)
           let plane = x + (image * C + c) * H * W
-          for k in 0..<4 {
-            var iy = 2 * ty - p + k
+          for k in 0..<alpha {
+            var iy = m * ty - p + k
             let dst = d + k * span
             if reflect && iy >= -p && iy < H + p { iy = iy < 0 ? -iy : (iy >= H ? 2 * (H - 1) - iy : iy) }
             guard iy >= 0 && iy < H else {
@@ -123,26 +144,9 @@ private func winogradInput(
               dst[j] = reflect && ix < W + p ? row[2 * (W - 1) - ix] : 0
             }
           }
-          // e = Bᵀ d over the whole staged width.
-          let (d0, d1, d2, d3) = (d, d + span, d + 2 * span, d + 3 * span)
-          let (e0, e1, e2, e3) = (e, e + span, e + 2 * span, e + 3 * span)
-          for j in 0..<span {
-            e0[j] = d0[j] - d2[j]
-            e1[j] = d1[j] + d2[j]
-            e2[j] = d2[j] - d1[j]
-            e3[j] = d1[j] - d3[j]
-          }
-          // Each tile's columns 2tx..2tx+3 of row k give V[4k ..< 4k + 4].
-          for k in 0..<4 {
-            let ek = e + k * span
-            let out0 = v + 4 * k * stride + t, out1 = out0 + stride, out2 = out1 + stride, out3 = out2 + stride
-            for tx in 0..<tilesX {
-              let c0 = ek[2 * tx], c1 = ek[2 * tx + 1], c2 = ek[2 * tx + 2], c3 = ek[2 * tx + 3]
-              out0[tx] = c0 - c2
-              out1[tx] = c1 + c2
-              out2[tx] = c2 - c1
-              out3[tx] = c1 - c3
-            }
+          switch tile {
+          case .f2: inputF2(d, e, span: span, tilesX: tilesX, v: v + t, stride: stride)
+          case .f4: inputF4(d, e, span: span, tilesX: tilesX, v: v + t, stride: stride)
           }
           t += tilesX
         }
@@ -151,17 +155,82 @@ private func winogradInput(
   }
 }
 
+/// F(2×2): e = Bᵀ d over the 4 staged rows, then each tile's columns 2tx..2tx+3 of row k give
+/// V[4k ..< 4k + 4]. Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
+@inline(__always)
+private func inputF2(
+  _ d: UnsafePointer<Float>, _ e: UnsafeMutablePointer<Float>, span: Int, tilesX: Int,
+  v: UnsafeMutablePointer<Float>, stride: Int
+) {
+  let (d0, d1, d2, d3) = (d, d + span, d + 2 * span, d + 3 * span)
+  let (e0, e1, e2, e3) = (e, e + span, e + 2 * span, e + 3 * span)
+  for j in 0..<span {
+    e0[j] = d0[j] - d2[j]
+    e1[j] = d1[j] + d2[j]
+    e2[j] = d2[j] - d1[j]
+    e3[j] = d1[j] - d3[j]
+  }
+  for k in 0..<4 {
+    let ek = e + k * span
+    let out0 = v + 4 * k * stride, out1 = out0 + stride, out2 = out1 + stride, out3 = out2 + stride
+    for tx in 0..<tilesX {
+      let c0 = ek[2 * tx], c1 = ek[2 * tx + 1], c2 = ek[2 * tx + 2], c3 = ek[2 * tx + 3]
+      out0[tx] = c0 - c2
+      out1[tx] = c1 + c2
+      out2[tx] = c2 - c1
+      out3[tx] = c1 - c3
+    }
+  }
+}
+
+/// F(4×4): e = Bᵀ d over the 6 staged rows, then each tile's columns 4tx..4tx+5 of row k give
+/// V[6k ..< 6k + 6]. Bᵀ rows: [4 0 −5 0 1 0], [0 −4 −4 1 1 0], [0 4 −4 −1 1 0],
+/// [0 −2 −1 2 1 0], [0 2 −1 −2 1 0], [0 4 0 −5 0 1].
+@inline(__always)
+private func inputF4(
+  _ d: UnsafePointer<Float>, _ e: UnsafeMutablePointer<Float>, span: Int, tilesX: Int,
+  v: UnsafeMutablePointer<Float>, stride: Int
+) {
+  let (d0, d1, d2, d3, d4, d5) = (d, d + span, d + 2 * span, d + 3 * span, d + 4 * span, d + 5 * span)
+  let (e0, e1, e2, e3, e4, e5) = (e, e + span, e + 2 * span, e + 3 * span, e + 4 * span, e + 5 * span)
+  for j in 0..<span {
+    let (a1, a2, a3, a4) = (d1[j], d2[j], d3[j], d4[j])
+    e0[j] = 4 * d0[j] - 5 * a2 + a4
+    e1[j] = a3 + a4 - 4 * (a1 + a2)
+    e2[j] = a4 - a3 + 4 * (a1 - a2)
+    e3[j] = a4 - a2 + 2 * (a3 - a1)
+    e4[j] = a4 - a2 + 2 * (a1 - a3)
+    e5[j] = 4 * a1 - 5 * a3 + d5[j]
+  }
+  for k in 0..<6 {
+    let ek = e + k * span
+    let out0 = v + 6 * k * stride, out1 = out0 + stride, out2 = out1 + stride
+    let out3 = out2 + stride, out4 = out3 + stride, out5 = out4 + stride
+    for tx in 0..<tilesX {
+      let b = ek + 4 * tx
+      let (c0, c1, c2, c3, c4, c5) = (b[0], b[1], b[2], b[3], b[4], b[5])
+      out0[tx] = 4 * c0 - 5 * c2 + c4
+      out1[tx] = c3 + c4 - 4 * (c1 + c2)
+      out2[tx] = c4 - c3 + 4 * (c1 - c2)
+      out3[tx] = c4 - c2 + 2 * (c3 - c1)
+      out4[tx] = c4 - c2 + 2 * (c1 - c3)
+      out5[tx] = 4 * c1 - 5 * c3 + c5
+    }
+  }
+}
+
 /// Y = Aᵀ M A + bias for every output channel and tile of global tile rows r0..<r1, writing
 /// only the outputs inside the image; row-wise like the input transform.
 private func winogradOutput(
-  _ m: UnsafePointer<Float>, stride: Int, rows r0: Int, _ r1: Int, tilesY: Int, tilesX: Int,
+  _ mm: UnsafePointer<Float>, tile: WinogradTile, stride: Int, rows r0: Int, _ r1: Int, tilesY: Int, tilesX: Int,
   outChannels: Int, height: Int, width: Int, bias: UnsafePointer<Float>?,
   into y: UnsafeMutablePointer<Float>
 ) {
   let tiles = (r1 - r0) * tilesX
+  let (m, alpha) = (tile.m, tile.alpha)
   parallelFor(outChannels) { channels in
-    // a[k][j][tx] = (Aᵀ M)[k][j] of tile tx: 2 rows × 4 columns, each a run over the tiles.
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * tilesX) { scratch in
+    // a[k][j][tx] = (Aᵀ M)[k][j] of tile tx: m rows × α columns, each a run over the tiles.
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: m * alpha * tilesX) { scratch in
       let a = scratch.baseAddress!
       for o in channels {
         let b = bias?[o] ?? 0
@@ -169,28 +238,86 @@ private func winogradOutput(
         for r in r0..<r1 {
           let (image, ty) = (r / tilesY, r % tilesY)
           let plane = y + (image * outChannels + o) * height * width
-          for j in 0..<4 {
-            let s0 = m + j * stride + t, s1 = s0 + 4 * stride, s2 = s1 + 4 * stride, s3 = s2 + 4 * stride
-            let a0 = a + j * tilesX, a1 = a + (4 + j) * tilesX
-            for tx in 0..<tilesX {
-              a0[tx] = s0[tx] + s1[tx] + s2[tx]
-              a1[tx] = s1[tx] - s2[tx] - s3[tx]
-            }
-          }
-          let oy = 2 * ty
-          for k in 0..<2 where oy + k < height {
-            let (q0, q1, q2, q3) = (a + 4 * k * tilesX, a + (4 * k + 1) * tilesX, a + (4 * k + 2) * tilesX, a + (4 * k + 3) * tilesX)
-            let dst = plane + (oy + k) * width
-            let full = width / 2
-            for tx in 0..<full {
-              dst[2 * tx] = q0[tx] + q1[tx] + q2[tx] + b
-              dst[2 * tx + 1] = q1[tx] - q2[tx] - q3[tx] + b
-            }
-            if full < tilesX { dst[2 * full] = q0[full] + q1[full] + q2[full] + b }
+          let rows = min(m, height - m * ty)
+          switch tile {
+          case .f2: outputF2(mm + t, stride: stride, a: a, tilesX: tilesX, rows: rows, bias: b, into: plane + m * ty * width, width: width)
+          case .f4: outputF4(mm + t, stride: stride, a: a, tilesX: tilesX, rows: rows, bias: b, into: plane + m * ty * width, width: width)
           }
           t += tilesX
         }
       }
+    }
+  }
+}
+
+/// F(2×2): Aᵀ = [1 1 1 0; 0 1 −1 −1], over the rows of M and then over each tile's columns.
+@inline(__always)
+private func outputF2(
+  _ s: UnsafePointer<Float>, stride: Int, a: UnsafeMutablePointer<Float>, tilesX: Int, rows: Int,
+  bias b: Float, into dst: UnsafeMutablePointer<Float>, width: Int
+) {
+  for j in 0..<4 {
+    let s0 = s + j * stride, s1 = s0 + 4 * stride, s2 = s1 + 4 * stride, s3 = s2 + 4 * stride
+    let a0 = a + j * tilesX, a1 = a + (4 + j) * tilesX
+    for tx in 0..<tilesX {
+      a0[tx] = s0[tx] + s1[tx] + s2[tx]
+      a1[tx] = s1[tx] - s2[tx] - s3[tx]
+    }
+  }
+  let full = width / 2
+  for k in 0..<rows {
+    let (q0, q1, q2, q3) = (a + 4 * k * tilesX, a + (4 * k + 1) * tilesX, a + (4 * k + 2) * tilesX, a + (4 * k + 3) * tilesX)
+    let row = dst + k * width
+    for tx in 0..<full {
+      row[2 * tx] = q0[tx] + q1[tx] + q2[tx] + b
+      row[2 * tx + 1] = q1[tx] - q2[tx] - q3[tx] + b
+    }
+    if full < tilesX { row[2 * full] = q0[full] + q1[full] + q2[full] + b }
+  }
+}
+
+/// F(4×4): Aᵀ rows [1 1 1 1 1 0], [0 1 −1 2 −2 0], [0 1 1 4 4 0], [0 1 −1 8 −8 1], over the
+/// rows of M and then over each tile's columns.
+@inline(__always)
+private func outputF4(
+  _ s: UnsafePointer<Float>, stride: Int, a: UnsafeMutablePointer<Float>, tilesX: Int, rows: Int,
+  bias b: Float, into dst: UnsafeMutablePointer<Float>, width: Int
+) {
+  for j in 0..<6 {
+    let s0 = s + j * stride, s1 = s0 + 6 * stride, s2 = s1 + 6 * stride
+    let s3 = s2 + 6 * stride, s4 = s3 + 6 * stride, s5 = s4 + 6 * stride
+    let a0 = a + j * tilesX, a1 = a + (6 + j) * tilesX, a2 = a + (12 + j) * tilesX, a3 = a + (18 + j) * tilesX
+    for tx in 0..<tilesX {
+      let (p, q) = (s1[tx] + s2[tx], s1[tx] - s2[tx])
+      let (u, w) = (s3[tx] + s4[tx], s3[tx] - s4[tx])
+      a0[tx] = s0[tx] + p + u
+      a1[tx] = q + 2 * w
+      a2[tx] = p + 4 * u
+      a3[tx] = q + 8 * w + s5[tx]
+    }
+  }
+  let full = width / 4
+  for k in 0..<rows {
+    let q = a + 6 * k * tilesX
+    let (q0, q1, q2, q3, q4, q5) = (q, q + tilesX, q + 2 * tilesX, q + 3 * tilesX, q + 4 * tilesX, q + 5 * tilesX)
+    let row = dst + k * width
+    for tx in 0..<full {
+      let (p, r) = (q1[tx] + q2[tx], q1[tx] - q2[tx])
+      let (u, w) = (q3[tx] + q4[tx], q3[tx] - q4[tx])
+      row[4 * tx] = q0[tx] + p + u + b
+      row[4 * tx + 1] = r + 2 * w + b
+      row[4 * tx + 2] = p + 4 * u + b
+      row[4 * tx + 3] = r + 8 * w + q5[tx] + b
+    }
+    if full < tilesX {
+      let tx = full
+      let (p, r) = (q1[tx] + q2[tx], q1[tx] - q2[tx])
+      let (u, w) = (q3[tx] + q4[tx], q3[tx] - q4[tx])
+      let values = (q0[tx] + p + u, r + 2 * w, p + 4 * u)
+      let left = width - 4 * full
+      row[4 * tx] = values.0 + b
+      if left > 1 { row[4 * tx + 1] = values.1 + b }
+      if left > 2 { row[4 * tx + 2] = values.2 + b }
     }
   }
 }
