@@ -29,6 +29,28 @@ struct TransformerTests {
     gradients.checkLayer("instance norm", norm, input: randomTensor([2, 3, 5, 6], seed: 21), eps: 1e-2, tolerance: 2e-2)
   }
 
+  /// Instance norm with its ReLU fused: finite differences, and the same output and gradients
+  /// as the two layers in sequence.
+  @Test func instanceNormWithFusedReLU() {
+    let make = { (relu: Bool) -> InstanceNorm in
+      let norm = InstanceNorm(3, relu: relu)
+      norm.gamma.copy(from: Tensor(shape: [3], values: [1.2, 0.7, -0.5]))
+      norm.beta.copy(from: Tensor(shape: [3], values: [0.1, -0.2, 0.3]))
+      return norm
+    }
+    let x = randomTensor([2, 3, 5, 6], seed: 26)
+    gradients.checkLayer("instance norm + relu", make(true), input: x, eps: 1e-3, tolerance: 2e-2)
+    let fused = make(true), pair = Sequential([make(false), ReLU()])
+    let y = fused.forward(x).clone(), yRef = pair.forward(x)
+    #expect(y.array == yRef.array)
+    #expect(y.array.contains(0) && y.array.contains { $0 > 0 }, "the ReLU cuts some values and keeps others")
+    let dy = randomTensor(y.shape, seed: 27)
+    let dx = fused.backward(x, dy.clone()).clone(), dxRef = pair.backward(x, dy.clone())
+    #expect(maxRelativeDifference(UnsafeBufferPointer(dx.buffer), dxRef.array) < 1e-6)
+    let reference = pair.layers[0] as! InstanceNorm
+    #expect(fused.gammaGrad.array == reference.gammaGrad.array && fused.betaGrad.array == reference.betaGrad.array)
+  }
+
   @Test func reluAndUpsample() {
     gradients.checkLayer("relu", ReLU(), input: randomTensor([2, 3, 4, 5], seed: 22), eps: 1e-3)
     gradients.checkLayer("upsample", Upsample2x(), input: randomTensor([2, 3, 4, 5], seed: 23))

@@ -1,11 +1,14 @@
 /// Instance normalisation (Ulyanov, Vedaldi & Lempitsky 2016), affine, per image and channel:
 ///   y = γ·(x − μ)/√(σ² + ε) + β, μ and σ² (biased) over H·W.
-/// Shapes: x, y [N, C, H, W]; γ, β [C].
-/// Backward, with x̂ = (x − μ)·rstd and g = dy·γ over the M = H·W values of one plane:
+/// Shapes: x, y [N, C, H, W]; γ, β [C]. With `relu`, y = max(0, ·) of that, in the same pass
+/// (the transformation network's IN + ReLU: one pass and one buffer fewer).
+/// Backward, with x̂ = (x − μ)·rstd and g = dy·γ over the M = H·W values of one plane (dy
+/// zeroed where a fused ReLU's output is not positive):
 ///   dx = rstd/M · (M·g − Σg − x̂·Σ(g·x̂)),  dγ += Σ dy·x̂,  dβ += Σ dy.
 public final class InstanceNorm: Layer {
   public let channels: Int
   public let epsilon: Float
+  public let relu: Bool
   public let gamma: Tensor, beta: Tensor
   public let gammaGrad: Tensor, betaGrad: Tensor
   private var output: Tensor?, gradInput: Tensor?
@@ -15,9 +18,10 @@ public final class InstanceNorm: Layer {
   /// tiles (see `Stylizer`). Forward only.
   public var fixedStatistics: (mean: [Float], rstd: [Float])?
 
-  public init(_ channels: Int, epsilon: Float = 1e-5) {
+  public init(_ channels: Int, epsilon: Float = 1e-5, relu: Bool = false) {
     self.channels = channels
     self.epsilon = epsilon
+    self.relu = relu
     gamma = Tensor(shape: [channels])
     gamma.fill(1)
     beta = Tensor(shape: [channels])
@@ -57,7 +61,11 @@ public final class InstanceNorm: Layer {
           meanP[p] = mu
           rstdP[p] = r
           let scale = gamma.data[c] * r, shift = beta.data[c] - mu * scale
-          for j in 0..<m { dst[j] = src[j] * scale + shift }
+          if relu {
+            for j in 0..<m { dst[j] = max(src[j] * scale + shift, 0) }
+          } else {
+            for j in 0..<m { dst[j] = src[j] * scale + shift }
+          }
         }
       }
     } }
@@ -73,7 +81,14 @@ public final class InstanceNorm: Layer {
     sumDy.withUnsafeMutableBufferPointer { sd in sumDyXhat.withUnsafeMutableBufferPointer { sdx in
       parallelFor(planes) { range in
         for p in range {
-          let src = x.data + p * m, g = dy.data + p * m, out = dx.data + p * m
+          let src = x.data + p * m, out = dx.data + p * m
+          var g = UnsafePointer(dy.data + p * m)
+          if relu {
+            // The masked dy, staged in dx (each value is read before it is overwritten below).
+            let y = output!.data + p * m
+            for j in 0..<m { out[j] = y[j] > 0 ? g[j] : 0 }
+            g = UnsafePointer(out)
+          }
           let (mu, r) = (mean[p], rstd[p])
           var a = 0.0, b = 0.0
           for j in 0..<m {

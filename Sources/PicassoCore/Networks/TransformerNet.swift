@@ -7,6 +7,7 @@ import Foundation
 ///   `blocks` × residual [3×3 conv, IN, ReLU, 3×3 conv, IN] + x;
 ///   ×2 nearest upsample, 3×3 conv w₃→w₂, IN, ReLU;  ×2 nearest upsample, 3×3 conv w₂→w₁, IN, ReLU;
 ///   9×9 conv w₁→3, × outputScale (output not clamped).
+///   (each IN and the ReLU after it run as one layer, `InstanceNorm(relu: true)`)
 /// The output scale is 1/255 for trained models: the last conv works in 0–255 units, as in
 /// pytorch/examples (whose network outputs 0–255) and fast-neural-style. With Adam a
 /// parameter step is about the learning rate whatever the gradient's scale, so a conv writing
@@ -88,16 +89,16 @@ public final class TransformerNet: Layer {
     let first = conv(3, w1, 9)
     first.computesInputGradient = false  // its input is the photo
     var layers: [Layer] = [
-      first, InstanceNorm(w1), ReLU(),
-      conv(w1, w2, 3, stride: 2), InstanceNorm(w2), ReLU(),
-      conv(w2, w3, 3, stride: 2), InstanceNorm(w3), ReLU(),
+      first, InstanceNorm(w1, relu: true),
+      conv(w1, w2, 3, stride: 2), InstanceNorm(w2, relu: true),
+      conv(w2, w3, 3, stride: 2), InstanceNorm(w3, relu: true),
     ]
     for _ in 0..<architecture.blocks {
-      layers.append(Residual(Sequential([conv(w3, w3, 3), InstanceNorm(w3), ReLU(), conv(w3, w3, 3), InstanceNorm(w3)])))
+      layers.append(Residual(Sequential([conv(w3, w3, 3), InstanceNorm(w3, relu: true), conv(w3, w3, 3), InstanceNorm(w3)])))
     }
     layers += [
-      Upsample2x(), conv(w3, w2, 3), InstanceNorm(w2), ReLU(),
-      Upsample2x(), conv(w2, w1, 3), InstanceNorm(w1), ReLU(),
+      Upsample2x(), conv(w3, w2, 3), InstanceNorm(w2, relu: true),
+      Upsample2x(), conv(w2, w1, 3), InstanceNorm(w1, relu: true),
       conv(w1, 3, 9), Scale(architecture.outputScale),
     ]
     network = Sequential(layers)
