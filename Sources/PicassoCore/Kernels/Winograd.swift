@@ -18,15 +18,12 @@ public enum WinogradTile: Int, Sendable, CaseIterable {
   /// The α² transformed points, one GEMM each.
   public var points: Int { alpha * alpha }
 
-  /// G (α×3), row-major.
-  fileprivate var g: [Float] {
-    switch self {
-    case .f2: return [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
-    case .f4:
-      return [0.25, 0, 0, -1 / 6, -1 / 6, -1 / 6, -1 / 6, 1 / 6, -1 / 6,
-              1 / 24, 1 / 12, 1 / 6, 1 / 24, -1 / 12, 1 / 6, 0, 0, 1]
-    }
-  }
+  /// G (α×3), row-major (constants, so that the weight transform of every training step
+  /// allocates nothing).
+  fileprivate var g: [Float] { self == .f2 ? Self.g2 : Self.g4 }
+  private static let g2: [Float] = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
+  private static let g4: [Float] = [0.25, 0, 0, -1 / 6, -1 / 6, -1 / 6, -1 / 6, 1 / 6, -1 / 6,
+                                    1 / 24, 1 / 12, 1 / 6, 1 / 24, -1 / 12, 1 / 6, 0, 0, 1]
 }
 
 /// U[ξ, o, i] = (G g Gᵀ)[ξ] for the kernel g = w[o, i] ([O, I, 3, 3]). With `transposed`,
