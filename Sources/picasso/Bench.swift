@@ -36,6 +36,9 @@ struct Bench: ParsableCommand {
   @Option(help: "Winograd tile for the transformation network's 3×3 convs when rendering and in its forward pass: 2 for F(2×2,3×3), 4 for F(4×4,3×3) as picasso stylize, to compare the two (VGG19 and training always use F(2×2)).")
   var winogradTile: Int = 4
 
+  @Flag(inversion: .prefixedNo, help: "When rendering and in the transformation network's forward pass, run each ×2 upsample and the 3×3 conv after it as one conv on the small map, as picasso stylize does (training never does).")
+  var foldUpsampling = true
+
   @Flag(help: "Print the results as JSON.")
   var json = false
 
@@ -116,6 +119,7 @@ struct Bench: ParsableCommand {
     let net = TransformerNet()
     net.initialise(using: &rng)
     net.winogradTile = tile
+    net.foldsUpsampling = foldUpsampling
     for spec in commaList(renderSizes) where selected.contains("render") {
       let parts = spec.split(separator: "x").compactMap { Int($0) }
       guard (1...2).contains(parts.count), parts.allSatisfy({ (16...20000).contains($0) }) else {
@@ -128,6 +132,7 @@ struct Bench: ParsableCommand {
       pixels = []
       let stylizer = Stylizer(net: net)
       net.winogradTile = tile  // F(4×4) as the stylizer sets it, unless --winograd-tile 2
+      net.foldsUpsampling = foldUpsampling  // on, as the stylizer sets it, unless --no-fold-upsampling
       let large = w * h > 4_000_000
       Measure.resetPeakMemory()
       let t = Measure.seconds(repeats: large ? 1 : repeats, warmup: large ? 0 : 1) { _ = stylizer.render(photo) }
@@ -192,6 +197,7 @@ struct Bench: ParsableCommand {
       for i in 0..<photos.count { photos.data[i] = rng.unit() }
       let adam = Adam()
       net.winogradTile = .f2  // as picasso train
+      net.foldsUpsampling = false
       let gradient = Tensor(shape: photos.shape)
       let t = Measure.seconds(repeats: repeats) {
         objective.setContent(photos)

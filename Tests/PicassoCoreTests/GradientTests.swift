@@ -152,6 +152,28 @@ struct GradientTests {
     }
   }
 
+  /// A conv that folds the ×2 upsample before it (rendering's `upsampleConv3x3`) against
+  /// `Upsample2x` then the same conv through Winograd and through im2col: odd sizes, a
+  /// one-pixel map, a batch of two, and window bands that split the map (a small workspace).
+  @Test(arguments: [(5, 7, 64 << 20), (1, 1, 64 << 20), (13, 6, 64 << 20), (12, 9, 4096), (4, 3, 2048)])
+  func upsampleFoldAgainstUpsampleAndConv(height: Int, width: Int, workspace: Int) {
+    let x = randomTensor([2, 16, height, width], seed: 41)
+    let up = Upsample2x().forward(x).clone()
+    func conv(_ setUp: (Conv2D) -> Void) -> Conv2D {
+      let c = Conv2D(16, 20, kernel: 3, padding: .reflect, workspace: Workspace(limitBytes: workspace))
+      c.weight.copy(from: randomTensor(c.weight.shape, seed: 42, lo: -0.2, hi: 0.2))
+      c.bias.copy(from: randomTensor(c.bias.shape, seed: 43))
+      setUp(c)
+      return c
+    }
+    let folded = conv { $0.upsamplesInput = true }.forward(x)
+    #expect(folded.shape == [2, 20, 2 * height, 2 * width])
+    for (label, reference) in [("Winograd", conv { _ in }), ("im2col", conv { $0.usesWinograd = false })] {
+      let difference = maxRelativeDifference(UnsafeBufferPointer(folded.buffer), reference.forward(up).array)
+      #expect(difference < 1e-5, "fold against upsample + \(label) conv: relative difference \(difference)")
+    }
+  }
+
   /// `make(true)` (a fast path) against `make(false)` (its reference), with the same random
   /// weights: output, input gradient, weight and bias gradients within float rounding.
   func expectSameAsReference(_ make: (Bool) -> Conv2D, input x: Tensor) -> (fast: Conv2D, reference: Conv2D) {

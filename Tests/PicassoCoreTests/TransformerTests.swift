@@ -125,16 +125,18 @@ struct TransformerTests {
   }
 
   /// Weights from the fixture's generator, output against the float64 reference, with the
-  /// Winograd F(2×2) of training and the F(4×4) of the renderer.
-  @Test(.enabled(if: Paths.haveFixtures, "needs ../shared/fixtures"), arguments: WinogradTile.allCases)
-  func outputMatchesTheFixture(tile: WinogradTile) throws {
+  /// Winograd F(2×2) of training and the F(4×4) of the renderer, and with the renderer's
+  /// upsamples folded into their convs.
+  @Test(.enabled(if: Paths.haveFixtures, "needs ../shared/fixtures"), arguments: [(WinogradTile.f2, false), (.f4, false), (.f4, true)])
+  func outputMatchesTheFixture(tile: WinogradTile, foldsUpsampling: Bool) throws {
     let net = Self.fixtureNet(try Self.fixtureJSON())
     net.winogradTile = tile
+    net.foldsUpsampling = foldsUpsampling
     let y = net.forward(try Self.fixtureImage("transformer_input").tensor())
     let ref = try Data(contentsOf: URL(fileURLWithPath: Paths.fixtures + "/transformer_out_f64_as_f32.f32"))
       .withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     let diff = maxRelativeDifference(UnsafeBufferPointer(y.buffer), ref)
-    #expect(diff < 1e-4, "transformer output (\(tile)): max difference \(diff) of the largest magnitude")
+    #expect(diff < 1e-4, "transformer output (\(tile), fold \(foldsUpsampling)): max difference \(diff) of the largest magnitude")
   }
 
   /// One fast-training step (batch of 2, VGG19 perceptual losses, Adam): the losses, the

@@ -31,10 +31,12 @@ public final class Stylizer {
   public var progress: ((Int, Int) -> Void)?
 
   /// Switches `net` to rendering: Winograd F(4×4) for its 3×3 convs (see
-  /// `TransformerNet.winogradTile`).
+  /// `TransformerNet.winogradTile`) and each upsample folded into its conv
+  /// (`TransformerNet.foldsUpsampling`).
   public init(net: TransformerNet) {
     self.net = net
     net.winogradTile = .f4
+    net.foldsUpsampling = true
   }
 
   /// The network's output for `image`, the same size.

@@ -39,6 +39,16 @@ public final class Conv2D: Layer {
   /// path other CPUs take; tests check it against the vectorised one). Per layer, so that a
   /// test cannot change the rounding of other work running beside it.
   public var usesPlainThinKernel = false
+  /// When true, the input is first upsampled ×2 (nearest neighbour), as if an `Upsample2x`
+  /// came before: the output is twice the input's size. A 3×3 stride-1 reflection-padded conv
+  /// then runs on the small map (`upsampleConv3x3`: 4/9 of the multiplications, no upsampled
+  /// copy). Forward only, for rendering (`TransformerNet.foldsUpsampling`).
+  public var upsamplesInput = false {
+    didSet {
+      precondition(!upsamplesInput || (kernel == 3 && stride == 1 && pad == 1 && padding == .reflect),
+                   "Only a 3×3 stride-1 reflection-padded conv folds an upsample.")
+    }
+  }
   public let workspace: Workspace
 
   private var output: Tensor?
@@ -108,6 +118,18 @@ public final class Conv2D: Layer {
   }
 
   public func forward(_ x: Tensor) -> Tensor {
+    if upsamplesInput {
+      precondition(x.shape.count == 4 && x.c == inChannels, "Conv2D(\(inChannels)→\(outChannels)) given input \(x.shape).")
+      let y = Tensor.reuse(output, shape: [x.n, outChannels, 2 * x.h, 2 * x.w])
+      output = y
+      let f = derivedKernel(.upsampleFold, count: 16 * outChannels * inChannels) {
+        upsampleConvWeights(weight.data, outChannels: outChannels, inChannels: inChannels, into: $0)
+      }
+      upsampleConv3x3(x.data, batch: x.n, channels: inChannels, height: x.h, width: x.w, f: f.data, outChannels: outChannels,
+                      bias: bias.data, into: y.data, workspace: workspace, bandBytes: min(4 << 20, workspace.limitBytes / 2))
+      if relu { reluInPlace(y.data, y.count) }
+      return y
+    }
     let g = geometry(x)
     let (hOut, wOut) = (g.outHeight, g.outWidth)
     let y = Tensor.reuse(output, shape: [x.n, outChannels, hOut, wOut])
@@ -157,6 +179,7 @@ public final class Conv2D: Layer {
   }
 
   public func backward(_ x: Tensor, _ gy: Tensor) -> Tensor {
+    precondition(!upsamplesInput, "A conv that folds an upsample has no backward pass: train with foldsUpsampling off.")
     let g = geometry(x)
     let (hOut, wOut) = (g.outHeight, g.outWidth)
     precondition(gy.shape == [x.n, outChannels, hOut, wOut], "Conv2D gradOutput \(gy.shape).")
@@ -258,22 +281,35 @@ public final class Conv2D: Layer {
   }
 
   private var flipped: Tensor?
-  /// Winograd-transformed weights for the forward pass and for the input gradient, each with
-  /// a copy of the weights it was made from: a frozen network (VGG) transforms them once.
-  private var winograd: [Bool: (source: Tensor, tile: WinogradTile, kernel: Tensor)] = [:]
 
-  private func winogradKernel(transposed: Bool, tile: WinogradTile) -> Tensor {
-    if let cached = winograd[transposed], cached.tile == tile,
-       memcmp(cached.source.data, weight.data, weight.count * MemoryLayout<Float>.size) == 0 {
+  /// Kernels computed from the weights: Winograd-transformed ones for the forward pass and
+  /// for the input gradient, and the upsample fold's.
+  private enum Derived: Hashable {
+    case winograd(transposed: Bool, tile: WinogradTile)
+    case upsampleFold
+  }
+  /// Each with a copy of the weights it was made from: a frozen network (VGG, a renderer's)
+  /// computes them once.
+  private var derived: [Derived: (source: Tensor, kernel: Tensor)] = [:]
+
+  /// The kernel `make` computes from the current weights (into `count` floats), from the cache
+  /// when the weights have not changed since.
+  private func derivedKernel(_ kind: Derived, count: Int, make: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+    if let cached = derived[kind], memcmp(cached.source.data, weight.data, weight.count * MemoryLayout<Float>.size) == 0 {
       return cached.kernel
     }
-    let kernel = Tensor.reuse(winograd[transposed]?.kernel, shape: [tile.points, outChannels * inChannels])
-    winogradWeights(weight.data, outChannels: outChannels, inChannels: inChannels, transposed: transposed, tile: tile,
-                    into: kernel.data)
-    let source = winograd[transposed]?.source ?? Tensor(shape: weight.shape)
+    let kernel = Tensor.reuse(derived[kind]?.kernel, shape: [count])
+    make(kernel.data)
+    let source = derived[kind]?.source ?? Tensor(shape: weight.shape)
     source.copy(from: weight)
-    winograd[transposed] = (source, tile, kernel)
+    derived[kind] = (source, kernel)
     return kernel
+  }
+
+  private func winogradKernel(transposed: Bool, tile: WinogradTile) -> Tensor {
+    derivedKernel(.winograd(transposed: transposed, tile: tile), count: tile.points * outChannels * inChannels) {
+      winogradWeights(weight.data, outChannels: outChannels, inChannels: inChannels, transposed: transposed, tile: tile, into: $0)
+    }
   }
 
   /// W̃[ci, (co·k + ky)·k + kx] = W[co, ci, k−1−ky, k−1−kx], refreshed from the current weights.

@@ -1,6 +1,9 @@
 /// Nearest-neighbour ×2 upsampling: y[2i+a, 2j+b] = x[i, j]; backward sums each 2×2 block.
 public final class Upsample2x: Layer {
   private var output: Tensor?, gradInput: Tensor?
+  /// When true, forward returns its input unchanged: the conv after it upsamples
+  /// (`Conv2D.upsamplesInput`). Forward only.
+  public var passesThrough = false
   public init() {}
 
   public func releaseBuffers() {
@@ -9,6 +12,7 @@ public final class Upsample2x: Layer {
   }
 
   public func forward(_ x: Tensor) -> Tensor {
+    if passesThrough { return x }
     let (h, w) = (x.h, x.w)
     let y = Tensor.reuse(output, shape: [x.n, x.c, 2 * h, 2 * w])
     output = y
@@ -26,6 +30,7 @@ public final class Upsample2x: Layer {
   }
 
   public func backward(_ x: Tensor, _ dy: Tensor) -> Tensor {
+    precondition(!passesThrough, "An upsample folded into its conv has no backward pass: train with foldsUpsampling off.")
     let (h, w) = (x.h, x.w)
     let dx = Tensor.reuse(gradInput, shape: x.shape)
     gradInput = dx

@@ -79,6 +79,20 @@ public final class TransformerNet: Layer {
     didSet { for case let conv as Conv2D in allLayers { conv.winogradTile = winogradTile } }
   }
 
+  /// Rendering only: each ×2 upsample and the 3×3 conv after it run as one conv on the small
+  /// map (`upsampleConv3x3`, 4/9 of the multiplications, the same output within float
+  /// rounding). Off for training (no backward pass); `Stylizer` turns it on.
+  public var foldsUpsampling = false {
+    didSet {
+      let layers = network.layers
+      for (up, conv) in zip(layers, layers.dropFirst()) {
+        guard let up = up as? Upsample2x, let conv = conv as? Conv2D else { continue }
+        up.passesThrough = foldsUpsampling
+        conv.upsamplesInput = foldsUpsampling
+      }
+    }
+  }
+
   public init(_ architecture: Architecture = Architecture()) {
     self.architecture = architecture
     let (w1, w2, w3) = (architecture.widths[0], architecture.widths[1], architecture.widths[2])
