@@ -107,10 +107,12 @@ public final class Conv2D: Layer {
   /// forward pass at 512².
   var directThinApplies: Bool { usesDirectThin && stride == 1 && outChannels <= 4 && kernel > 1 }
 
-  /// Workspace for one band of Winograd tiles (V and M together). Measured on a noisy machine
-  /// (min of 2): training step 6.61 s with 8 MB, 6.02 s with 32 MB; transformer forward at 512²
-  /// 1.07 s and 1.05 s; the Gatys evaluation within the noise.
-  static let winogradBandBytes = 16 << 20
+  /// Workspace for one band of Winograd tiles (V and M together). F(2×2) (training, VGG):
+  /// measured on a noisy machine (min of 2), training step 6.61 s with 8 MB, 6.02 s with 32 MB;
+  /// later, paired over 5 whole-process runs, 32 MB was 6 % slower than 16 MB (median).
+  /// F(4×4) (rendering): 32 MB took 0.92 of 16 MB's time (median of 8 paired runs of the
+  /// forward pass at 512², whole process), its 36 GEMMs per band being wider.
+  static func winogradBandBytes(_ tile: WinogradTile) -> Int { tile == .f4 ? 32 << 20 : 16 << 20 }
 
   public func releaseBuffers() {
     output = nil
@@ -153,7 +155,7 @@ public final class Conv2D: Layer {
     if winogradApplies(from: inChannels, to: outChannels) {
       let u = winogradKernel(transposed: false, tile: winogradTile)
       winogradConv3x3(x.data, batch: x.n, g, u: u.data, tile: winogradTile, outChannels: outChannels, bias: bias.data, into: y.data,
-                      workspace: workspace, slot: 3, bandBytes: min(Self.winogradBandBytes, workspace.limitBytes / 2))
+                      workspace: workspace, slot: 3, bandBytes: min(Self.winogradBandBytes(winogradTile), workspace.limitBytes / 2))
       if relu { reluInPlace(y.data, y.count) }
       return y
     }
@@ -213,7 +215,7 @@ public final class Conv2D: Layer {
       let paddedPlane = inChannels * gradHeight * gradWidth
       let target = foldsPadding ? workspace.buffer(5, count: x.n * paddedPlane) : dx.data
       winogradConv3x3(gy.data, batch: x.n, gradGeometry, u: u.data, tile: winogradTile, outChannels: inChannels, bias: nil, into: target,
-                      workspace: workspace, slot: 3, bandBytes: min(Self.winogradBandBytes, workspace.limitBytes / 2))
+                      workspace: workspace, slot: 3, bandBytes: min(Self.winogradBandBytes(winogradTile), workspace.limitBytes / 2))
       if foldsPadding {
         for i in 0..<x.n { foldReflection(target + i * paddedPlane, into: dx.data + i * inChannels * inPlane, g) }
       }
