@@ -45,7 +45,7 @@ struct Train: ParsableCommand {
   @Option(help: "Weight of the content loss (default: 1; with --init-weights, the model's unless given).")
   var contentWeight: Float?
 
-  @Option(help: "Weight of the style loss (default: 5; with --init-weights, the model's unless given).")
+  @Option(help: "Weight of the style loss (default: 1; with --init-weights, the model's unless given).")
   var styleWeight: Float?
 
   @Option(help: "Weight of the total-variation loss (default: 1; with --init-weights, the model's unless given).")
@@ -172,7 +172,8 @@ struct Train: ParsableCommand {
       s.styleSize = [painting.width, painting.height]
       s.contentLayers = commaList(contentLayers)
       s.styleLayers = commaList(styleLayers)
-      s.weights = LossWeights(content: contentWeight ?? 1, style: styleWeight ?? 5, tv: tvWeight ?? 1)
+      let defaults = s.weights
+      s.weights = LossWeights(content: contentWeight ?? defaults.content, style: styleWeight ?? defaults.style, tv: tvWeight ?? defaults.tv)
       s.imageSize = data.size
       s.batchSize = batchSize
       s.learningRate = learningRate ?? 1e-3

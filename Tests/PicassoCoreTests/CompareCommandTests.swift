@@ -14,6 +14,7 @@ struct CompareCommandTests {
     settings.imageSize = 32
     settings.styleSize = [32, 24]
     settings.contentLayers = contentLayers
+    settings.weights = LossWeights(content: 1, style: 5, tv: 1)  // as the optimize runs below
     let model = StyleModel(settings: settings, net: StylizeTests.network())
     let path = dir.file("model-\(contentLayers.joined()).h5")
     try model.save(to: path)
