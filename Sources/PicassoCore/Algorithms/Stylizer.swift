@@ -174,7 +174,9 @@ public final class Stylizer {
         var s = 0.0, s2 = 0.0
         for row in y0..<(y0 + ch) {
           let p = x.data + (c * x.h + row) * x.w + x0
-          for j in 0..<cw { let v = Double(p[j]); s += v; s2 += v * v }
+          let (rowSum, rowSquares) = sumAndSumOfSquares(p, count: cw)
+          s += rowSum
+          s2 += rowSquares
         }
         sum[c] += s
         sumSquares[c] += s2

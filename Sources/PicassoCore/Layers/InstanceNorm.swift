@@ -52,8 +52,7 @@ public final class InstanceNorm: Layer {
           if let fixed = fixedStatistics {
             (mu, r) = (fixed.mean[c], fixed.rstd[c])
           } else {
-            var s = 0.0, s2 = 0.0
-            for j in 0..<m { let v = Double(src[j]); s += v; s2 += v * v }
+            let (s, s2) = sumAndSumOfSquares(src, count: m)
             let mean = s / Double(m)
             let variance = max(s2 / Double(m) - mean * mean, 0)
             (mu, r) = (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
@@ -90,11 +89,7 @@ public final class InstanceNorm: Layer {
             g = UnsafePointer(out)
           }
           let (mu, r) = (mean[p], rstd[p])
-          var a = 0.0, b = 0.0
-          for j in 0..<m {
-            let xhat = (src[j] - mu) * r
-            a += Double(g[j]); b += Double(g[j] * xhat)
-          }
+          let (a, b) = sumAndCenteredDot(g, src, count: m, shift: mu, scale: r)
           sd[p] = a
           sdx[p] = b
           let c = p % channels
