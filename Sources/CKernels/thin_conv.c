@@ -1,4 +1,5 @@
-// Direct convolution for convs with at most 4 output channels (see CKernels.h). The GEMM
+// Direct convolution for convs with at most 4 output channels, or (forward only) with few
+// input channels (see CKernels.h). The GEMM
 // formulation of such a conv has 3 rows: every column of the im2col matrix is written, packed
 // and read again for 3 multiply-adds, so it runs at a tenth of the ceiling. Here the outputs of
 // a block of 24 columns × cout channels stay in registers while the taps stream past.
@@ -80,13 +81,20 @@ INLINE AVX2 void forward_rows(const float *xp, int cin, int hp, int wp, const fl
   }
 }
 
+// Output channels in groups of up to 4 (one group for the thin last conv; 8 for the first
+// 9×9 conv, 3 → 32, whose few input channels make im2col and packing the larger cost).
 static AVX2 void forward_avx2(const float *xp, int cin, int hp, int wp, const float *w, int cout, int k,
                               float *y, int hout, int wout, int row0, int row1) {
-  switch (cout) {
-    case 1: forward_rows(xp, cin, hp, wp, w, cout, k, y, hout, wout, row0, row1, 1, 3); break;
-    case 2: forward_rows(xp, cin, hp, wp, w, cout, k, y, hout, wout, row0, row1, 2, 3); break;
-    case 3: forward_rows(xp, cin, hp, wp, w, cout, k, y, hout, wout, row0, row1, 3, 3); break;
-    default: forward_rows(xp, cin, hp, wp, w, cout, k, y, hout, wout, row0, row1, 4, 2); break;
+  for (int o0 = 0; o0 < cout; o0 += 4) {
+    const int no = cout - o0 < 4 ? cout - o0 : 4;
+    const float *wo = w + (size_t)o0 * cin * k * k;
+    float *yo = y + (size_t)o0 * hout * wout;
+    switch (no) {
+      case 1: forward_rows(xp, cin, hp, wp, wo, no, k, yo, hout, wout, row0, row1, 1, 3); break;
+      case 2: forward_rows(xp, cin, hp, wp, wo, no, k, yo, hout, wout, row0, row1, 2, 3); break;
+      case 3: forward_rows(xp, cin, hp, wp, wo, no, k, yo, hout, wout, row0, row1, 3, 3); break;
+      default: forward_rows(xp, cin, hp, wp, wo, no, k, yo, hout, wout, row0, row1, 4, 2); break;
+    }
   }
 }
 

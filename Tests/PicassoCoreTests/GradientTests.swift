@@ -127,19 +127,22 @@ struct GradientTests {
     }
   }
 
-  /// The direct kernel for convs to at most 4 channels against the im2col reference: forward,
-  /// weight gradient and input gradient, for widths with and without a partial vector, 1 to 4
-  /// output channels, both paddings. Then finite differences.
-  @Test(arguments: [(3, 9, Padding.reflect, 37), (1, 3, .zero, 16), (2, 5, .reflect, 29), (4, 9, .zero, 51), (3, 9, .reflect, 7)])
-  func directThinAgainstIm2col(outChannels: Int, kernel: Int, padding: Padding, width: Int) {
+  /// The direct kernel for convs to at most 4 channels, and for the forward pass of convs from
+  /// at most 4 channels, against the im2col reference: forward, weight gradient and input
+  /// gradient, for widths with and without a partial vector, 1 to 4 output channels (and 6 and
+  /// 32: groups of 4 and a partial group), both paddings. Then finite differences.
+  @Test(arguments: [(20, 3, 9, Padding.reflect, 37), (20, 1, 3, .zero, 16), (20, 2, 5, .reflect, 29), (20, 4, 9, .zero, 51),
+                    (20, 3, 9, .reflect, 7), (3, 32, 9, .reflect, 37), (2, 6, 3, .zero, 19)])
+  func directThinAgainstIm2col(inChannels: Int, outChannels: Int, kernel: Int, padding: Padding, width: Int) {
     let make = { (direct: Bool) -> Conv2D in
-      let conv = Conv2D(20, outChannels, kernel: kernel, padding: padding)
+      let conv = Conv2D(inChannels, outChannels, kernel: kernel, padding: padding)
       conv.usesDirectThin = direct
       return conv
     }
-    let x = randomTensor([2, 20, 13, width], seed: 31)
+    let x = randomTensor([2, inChannels, 13, width], seed: 31)
     let (fast, _) = expectSameAsReference(make, input: x)
-    checkLayer("direct conv \(outChannels)×\(kernel) \(padding)", fast, input: randomTensor([1, 20, 13, width], seed: 35), eps: linearStep)
+    checkLayer("direct conv \(inChannels)→\(outChannels) \(kernel)×\(kernel) \(padding)", fast,
+               input: randomTensor([1, inChannels, 13, width], seed: 35), eps: linearStep)
     // The plain C path (the one CPUs without AVX2 take) gives the same numbers, and where the
     // CPU has AVX2 it really is another path: without FMA its last bits differ.
     let (plain, _) = expectSameAsReference({ direct in

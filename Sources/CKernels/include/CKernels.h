@@ -2,13 +2,14 @@
 #define CKERNELS_H
 
 /// Direct convolution kernels for the thin layers of the transformation network, where a GEMM
-/// has too few rows to pay for im2col and packing: the last 9×9 conv (32 → 3 channels).
+/// has too few rows to pay for im2col and packing: the last 9×9 conv (32 → 3 channels),
+/// and the forward pass of the first (3 → 32).
 /// `xp` is one image, already padded: [cin, hp, wp] with hp = hout + k − 1, wp = wout + k − 1.
 /// Weights are OIHW [cout, cin, k, k]. AVX2/FMA where the CPU has it, plain C otherwise or
 /// where `plain` is nonzero (tests check one path against the other).
 
 /// y[o, oy, ox] += Σ_{c, ky, kx} w[o, c, ky, kx] · xp[c, oy + ky, ox + kx] for output rows
-/// row0 ..< row1, with cout ≤ 4.
+/// row0 ..< row1; any cout (in groups of 4), meant for cout ≤ 4 or few input channels.
 void picasso_conv_thin_forward(const float *xp, int cin, int hp, int wp, const float *w, int cout, int k,
                                float *y, int hout, int wout, int row0, int row1, int plain);
 
