@@ -3,9 +3,10 @@ import COpenBLAS
 /// C[M×N] = alpha·op(A)·op(B) + beta·C, row-major, through OpenBLAS's `cblas_sgemm`.
 /// `lda`, `ldb`, `ldc` are the row strides of the stored (untransposed) matrices.
 ///
-/// With beta 0, C is cleared here (memset, on every core for a large C) and OpenBLAS is asked to accumulate (beta 1):
-/// OpenBLAS 0.3.21 clears C itself with one scalar store per float (`sgemm_beta`), which took
-/// 9 % of a training step, whose Winograd products write C four times the output's size.
+/// With beta 0, C is cleared here (memset, on every core for a large C) and OpenBLAS is asked
+/// to accumulate (beta 1): OpenBLAS 0.3.21 clears C itself with one scalar store per float
+/// (`sgemm_beta`), which took 9 % of a training step, whose Winograd products write C four
+/// times the output's size. The result is the same bit for bit.
 @inline(__always)
 func gemm(
   transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
