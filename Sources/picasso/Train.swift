@@ -172,14 +172,15 @@ struct Train: ParsableCommand {
       s.styleSize = [painting.width, painting.height]
       s.contentLayers = commaList(contentLayers)
       s.styleLayers = commaList(styleLayers)
-      let defaults = s.weights
-      s.weights = LossWeights(content: contentWeight ?? defaults.content, style: styleWeight ?? defaults.style, tv: tvWeight ?? defaults.tv)
+      // Options not given keep the defaults of StyleModel.Settings (one place for them).
+      s.weights = LossWeights(content: contentWeight ?? s.weights.content, style: styleWeight ?? s.weights.style,
+                              tv: tvWeight ?? s.weights.tv)
       s.imageSize = data.size
       s.batchSize = batchSize
-      s.learningRate = learningRate ?? 1e-3
-      s.learningRateDecayEvery = lrDecayEvery ?? 0
-      s.learningRateDecayFactor = lrDecayFactor ?? 0.5
-      s.iterations = iterations ?? 40000
+      s.learningRate = learningRate ?? s.learningRate
+      s.learningRateDecayEvery = lrDecayEvery ?? s.learningRateDecayEvery
+      s.learningRateDecayFactor = lrDecayFactor ?? s.learningRateDecayFactor
+      s.iterations = iterations ?? s.iterations
       s.seed = seed
       s.dataset = dataset
       model = StyleModel(settings: s)

@@ -110,7 +110,7 @@ public final class Conv2D: Layer {
   /// The forward pass also runs directly when there are at most 4 input channels (the first
   /// 9×9 conv, 3 → 32: its im2col matrix has 243 rows per pixel, written and packed for 32
   /// outputs; at 512² it took 0.068 s at 60 GFLOP/s). Its backward pass keeps im2col.
-  var directForwardApplies: Bool { directThinApplies || (usesDirectThin && stride == 1 && inChannels <= 4 && kernel > 1) }
+  var directForwardApplies: Bool { usesDirectThin && stride == 1 && kernel > 1 && (outChannels <= 4 || inChannels <= 4) }
 
   /// Workspace for one band of Winograd tiles (V and M together). F(2×2) (training, VGG):
   /// measured on a noisy machine (min of 2), training step 6.61 s with 8 MB, 6.02 s with 32 MB;
