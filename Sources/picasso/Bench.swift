@@ -33,7 +33,7 @@ struct Bench: ParsableCommand {
   @Option(help: "The VGG19 weights (default: Models/vgg19.h5).")
   var vgg: String?
 
-  @Option(help: "Winograd tile for the transformation network's 3×3 convs when rendering and in its forward pass: 2 for F(2×2,3×3), 4 for F(4×4,3×3) as picasso stylize, to compare the two (VGG19 and training always use F(2×2)).")
+  @Option(help: "Winograd tile for the transformation network's 3×3 convs when rendering and in its forward pass: 2 for F(2×2,3×3), 4 for F(4×4,3×3) as picasso stylize, to compare the two (training always uses F(2×2); VGG19 F(4×4) on blocks 1–2, F(2×2) deeper).")
   var winogradTile: Int = 4
 
   @Flag(inversion: .prefixedNo, help: "When rendering and in the transformation network's forward pass, run each ×2 upsample and the 3×3 conv after it as one conv on the small map, as picasso stylize does (training never does).")

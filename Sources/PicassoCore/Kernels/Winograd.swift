@@ -318,3 +318,115 @@ private func outputF4(
     }
   }
 }
+
+/// dW += ∂L/∂w for y = conv3×3(x) with dY = ∂L/∂y, by F(2×2,3×3) whatever tile the forward
+/// pass used: Y = Aᵀ M A and M[ξ] = U[ξ] V[ξ] give ∂L/∂M = A dY Aᵀ per tile, then
+/// ∂L/∂U[ξ] = Σ_tiles ∂L/∂M[ξ] · V[ξ]ᵀ (16 GEMMs [Cout × tiles] · [tiles × Cin], 2.25× fewer
+/// multiplications than im2col's), and U = G w Gᵀ gives dW = Gᵀ (∂L/∂U) G.
+/// x [batch, Cin, H, W] with the padding of `g`, dy [batch, Cout, Hout, Wout], dw [Cout, Cin, 3, 3].
+/// Workspace slots `slot`, `slot + 1` hold V and ∂L/∂M for a band of tile rows of about
+/// `bandBytes`, `slot + 2` the 16 · Cout · Cin sums.
+func winogradWeightGradient3x3(
+  _ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, dy: UnsafePointer<Float>, outChannels: Int,
+  addingInto dw: UnsafeMutablePointer<Float>, workspace: Workspace, slot: Int, bandBytes: Int
+) {
+  precondition(g.kernel == 3 && g.stride == 1, "Winograd F(m×m,3×3) needs a 3×3 stride-1 conv.")
+  let tile = WinogradTile.f2
+  let (cin, cout, points) = (g.channels, outChannels, tile.points)
+  let (hOut, wOut) = (g.outHeight, g.outWidth)
+  let (tilesY, tilesX) = ((hOut + 1) / 2, (wOut + 1) / 2)
+  let totalRows = batch * tilesY
+  let perRow = winogradBandFloats(g, outChannels: cout, rows: 1, tile: tile) * MemoryLayout<Float>.size
+  let band = max(1, min(totalRows, bandBytes / perRow))
+  let v = workspace.buffer(slot, count: points * cin * band * tilesX)
+  let dm = workspace.buffer(slot + 1, count: points * cout * band * tilesX)
+  let du = workspace.buffer(slot + 2, count: points * cout * cin)
+  var r0 = 0
+  while r0 < totalRows {
+    let r1 = min(totalRows, r0 + band)
+    let tiles = (r1 - r0) * tilesX
+    winogradInput(x, g, tile: tile, rows: r0, r1, tilesY: tilesY, tilesX: tilesX, into: v, stride: cin * tiles)
+    winogradOutputGradientF2(dy, rows: r0, r1, tilesY: tilesY, tilesX: tilesX, outChannels: cout, height: hOut, width: wOut,
+                             into: dm, stride: cout * tiles)
+    for xi in 0..<points {
+      gemm(transB: true, m: cout, n: cin, k: tiles, a: dm + xi * cout * tiles, lda: tiles,
+           b: v + xi * cin * tiles, ldb: tiles, beta: r0 == 0 ? 0 : 1, c: du + xi * cout * cin, ldc: cin)
+    }
+    r0 = r1
+  }
+  // dW[o, i] += Gᵀ dU G, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+  let pairs = cout * cin
+  parallelFor(pairs, grain: 256) { range in
+    for p in range {
+      // T = dU G (4×3): row a, from dU's row (u0, u1, u2, u3), is (u0 + ½(u1 + u2), ½(u1 − u2), ½(u1 + u2) + u3).
+      func row(_ a: Int) -> SIMD3<Float> {
+        let u = du + p + 4 * a * pairs
+        let (u0, u1, u2, u3) = (u[0], u[pairs], u[2 * pairs], u[3 * pairs])
+        return SIMD3(u0 + 0.5 * (u1 + u2), 0.5 * (u1 - u2), 0.5 * (u1 + u2) + u3)
+      }
+      let (t0, t1, t2, t3) = (row(0), row(1), row(2), row(3))
+      let d = dw + p * 9
+      func add(_ r: Int, _ value: SIMD3<Float>) {
+        for c in 0..<3 { d[3 * r + c] += value[c] }
+      }
+      add(0, t0 + 0.5 * (t1 + t2))
+      add(1, 0.5 * (t1 - t2))
+      add(2, 0.5 * (t1 + t2) + t3)
+    }
+  }
+}
+
+/// ∂L/∂M[ξ, o, t] = (A dY Aᵀ)[ξ] for F(2×2) (A = [1 0; 1 1; 1 −1; 0 −1]) for every output channel
+/// and tile of global tile rows r0..<r1; outputs past the image's edge count as zero.
+private func winogradOutputGradientF2(
+  _ dy: UnsafePointer<Float>, rows r0: Int, _ r1: Int, tilesY: Int, tilesX: Int, outChannels: Int, height: Int, width: Int,
+  into dm: UnsafeMutablePointer<Float>, stride: Int
+) {
+  let tiles = (r1 - r0) * tilesX
+  let full = width / 2
+  parallelFor(outChannels) { channels in
+    // h[k][b][tx]: row k of the tile, across: (c0, c0 + c1, c0 − c1, −c1).
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * tilesX) { scratch in
+      let h = scratch.baseAddress!
+      for o in channels {
+        var t = o * tiles
+        for r in r0..<r1 {
+          let (image, ty) = (r / tilesY, r % tilesY)
+          let plane = dy + (image * outChannels + o) * height * width
+          for k in 0..<2 {
+            let hk = h + 4 * k * tilesX
+            let (h0, h1, h2, h3) = (hk, hk + tilesX, hk + 2 * tilesX, hk + 3 * tilesX)
+            guard 2 * ty + k < height else {
+              hk.update(repeating: 0, count: 4 * tilesX)
+              continue
+            }
+            let row = plane + (2 * ty + k) * width
+            for tx in 0..<full {
+              let (c0, c1) = (row[2 * tx], row[2 * tx + 1])
+              h0[tx] = c0
+              h1[tx] = c0 + c1
+              h2[tx] = c0 - c1
+              h3[tx] = -c1
+            }
+            if full < tilesX {
+              let c0 = row[2 * full]
+              (h0[full], h1[full], h2[full], h3[full]) = (c0, c0, c0, 0)
+            }
+          }
+          for b in 0..<4 {
+            let (a0, a1) = (h + b * tilesX, h + (4 + b) * tilesX)
+            let o0 = dm + t + b * stride, o1 = o0 + 4 * stride, o2 = o1 + 4 * stride, o3 = o2 + 4 * stride
+            for tx in 0..<tilesX {
+              let (p, q) = (a0[tx], a1[tx])
+              o0[tx] = p
+              o1[tx] = p + q
+              o2[tx] = p - q
+              o3[tx] = -q
+            }
+          }
+          t += tilesX
+        }
+      }
+    }
+  }
+}
