@@ -12,7 +12,12 @@ struct Bench: ParsableCommand {
       relu1_1…relu5_1) at each --sizes, the transformation network's forward pass at 256, 512 \
       and 1024, and one training step (batch 4 at 256: network forward and backward, VGG19 \
       losses, Adam), reporting min/median/max seconds, GFLOP/s, the share of the ceiling and \
-      peak memory. Build with -c release first.
+      peak memory. Build with -c release first. The training case also times picasso train's \
+      own step (data, both networks, Adam) in one pass and data-parallel, in photos per second.
+
+      Examples:
+        picasso bench
+        picasso bench --cases training --repeats 5
       """)
 
   @Option(help: "Comma-separated image sizes (square) for the Gatys evaluation.")
@@ -213,6 +218,38 @@ struct Bench: ParsableCommand {
         + 2 * lossNet.forwardFLOP(height: size, width: size, upTo: "relu4_3")
         + lossNet.forwardFLOP(height: size, width: size, upTo: "relu2_2"))
       add("training step 4×3×256×256", t, flop: flop, ceiling: ceiling)
+    }
+
+    // Training throughput as picasso train runs it (Trainer: data, step, Adam), batch 4 at 256
+    // on random photos, in one pass over the batch and data-parallel over the cores.
+    if selected.contains("training") {
+      let dir = FileManager.default.temporaryDirectory.appendingPathComponent("picasso-bench-\(getpid())").path
+      try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(atPath: dir) }
+      var photos: [String] = []
+      for i in 0..<6 {
+        let pixels = (0..<(288 * 288 * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        photos.append("\(dir)/p\(i).png")
+        try RGBImage(width: 288, height: 288, pixels: pixels).write(to: photos[i])
+      }
+      _ = try PhotoDataset.build(photos: photos, sources: [dir], output: "\(dir)/d.h5", size: 256, valCount: 1, seed: 1)
+      let data = try DatasetReader("\(dir)/d.h5")
+      let painting = RGBImage(width: 256, height: 256, pixels: (0..<(256 * 256 * 3)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+      var settings = StyleModel.Settings()
+      settings.styleSize = [256, 256]
+      settings.weights = LossWeights(content: 1, style: 5, tv: 1)
+      // Batch 4 in one pass (the default until data-parallel steps), then data-parallel at
+      // batch 4 and at the default batch.
+      for (batch, workers) in [(4, 1), (4, computeThreads), (settings.batchSize, computeThreads)] {
+        var s = settings
+        s.batchSize = batch
+        let trainer = try Trainer(model: StyleModel(settings: s), dataset: data, style: painting, vggPath: vggPath, workers: workers)
+        let t = Measure.seconds(repeats: repeats) { _ = try? trainer.step() }
+        let flop = Double(batch) * (3 * net.forwardFLOP(height: 256, width: 256)
+          + 2 * vgg19.forwardFLOP(height: 256, width: 256, upTo: "relu4_3") + vgg19.forwardFLOP(height: 256, width: 256, upTo: "relu2_2"))
+        add("train b\(batch) \(trainer.workers == 1 ? "1 pass" : "\(trainer.workers) threads"), \(String(format: "%.2f", Double(batch) / t[t.count / 2])) photo/s",
+            t, flop: flop, ceiling: ceiling)
+      }
     }
 
     if json {

@@ -51,6 +51,13 @@ func fail(_ error: Error) -> ExitCode {
   return ExitCode.failure
 }
 
+/// For bad flags found in `validate()`: prints one line naming the flag and gives exit
+/// status 2 (ArgumentParser's own usage errors print the usage too).
+func usageError(_ text: String) -> ExitCode {
+  FileHandle.standardError.write(Data("picasso: error: \(text)\n".utf8))
+  return ExitCode(2)
+}
+
 /// Runs a command's body, turning every error a user can cause into `fail`'s one line
 /// (exit codes chosen by the body pass through).
 func reportingErrors(_ body: () throws -> Void) throws {

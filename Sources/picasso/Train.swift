@@ -28,8 +28,18 @@ struct Train: ParsableCommand {
   @Option(help: "Adam steps in total.")
   var iterations: Int?
 
-  @Option(help: "Photos per step.")
-  var batchSize: Int = 4
+  @Option(parsing: .unconditional, help: ArgumentHelp(
+    "A wall-clock budget for this run, such as 90s, 60m or 1.5h: training stops in time to write a finished model.",
+    discussion: "Beside --iterations: the run ends at whichever comes first.", valueName: "duration"))
+  var time: String?
+
+  @Option(help: ArgumentHelp(
+    "Threads that each take a share of every batch (default: one per core, at most the batch size).",
+    discussion: "1 runs each step as one pass over the batch, with every core in each kernel. A run is repeatable for a given count."))
+  var threads: Int?
+
+  @Option(help: "Photos per step (default: 2).")
+  var batchSize: Int?
 
   @Option(help: "Adam's learning rate (default: 1e-3; with --init-weights, the model's unless given).")
   var learningRate: Float?
@@ -45,7 +55,7 @@ struct Train: ParsableCommand {
   @Option(help: "Weight of the content loss (default: 1; with --init-weights, the model's unless given).")
   var contentWeight: Float?
 
-  @Option(help: "Weight of the style loss (default: 1; with --init-weights, the model's unless given).")
+  @Option(help: "Weight of the style loss (default: 5; with --init-weights, the model's unless given).")
   var styleWeight: Float?
 
   @Option(help: "Weight of the total-variation loss (default: 1; with --init-weights, the model's unless given).")
@@ -57,7 +67,7 @@ struct Train: ParsableCommand {
   @Option(help: "Comma-separated VGG layers for the style loss.")
   var styleLayers: String = "relu1_2,relu2_2,relu3_3,relu4_3"
 
-  @Option(help: "Long side of the painting as the loss network sees it (default: the dataset's image size).")
+  @Option(help: "Long side of the painting as the loss network sees it, in pixels (default: 512, as picasso optimize sees it, or the painting's own size if smaller; the network learns strokes of that scale).")
   var styleSize: Int?
 
   @Option(help: "Width of the first layer; the next two are 2× and 4× (default 32: 32-64-128).")
@@ -98,6 +108,10 @@ struct Train: ParsableCommand {
   @OptionGroup var imageLimit: ImageLimit
 
   func validate() throws {
+    if let time, Self.seconds(time) == nil {
+      throw usageError("--time takes a positive duration with a unit, such as 90s, 60m or 1.5h; not '\(time)'")
+    }
+    if let threads, !(1...64).contains(threads) { throw usageError("--threads must be between 1 and 64, not \(threads)") }
     if let iterations { guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1.") } }
     if let learningRate { guard learningRate.isFinite && learningRate > 0 else { throw ValidationError("--learning-rate must be a positive number.") } }
     if let lrDecayEvery { guard lrDecayEvery >= 1 else { throw ValidationError("--lr-decay-every must be at least 1.") } }
@@ -105,7 +119,7 @@ struct Train: ParsableCommand {
     for (name, weight) in [("content", contentWeight), ("style", styleWeight), ("tv", tvWeight)] {
       if let weight { guard weight.isFinite && weight >= 0 else { throw ValidationError("--\(name)-weight must be a number of at least 0.") } }
     }
-    guard (1...256).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 256.") }
+    guard (1...256).contains(batchSize ?? 2) else { throw ValidationError("--batch-size must be between 1 and 256.") }
     guard (1...1024).contains(width ?? 32), (0...64).contains(blocks ?? 5) else { throw ValidationError("--width must be 1…1024 and --blocks 0…64.") }
     guard arch == nil || (width == nil && blocks == nil) else { throw ValidationError("Give either --arch or --width/--blocks, not both.") }
     guard checkpointEvery >= 1, validateEvery >= 1 else { throw ValidationError("--checkpoint-every and --validate-every must be at least 1.") }
@@ -125,7 +139,16 @@ struct Train: ParsableCommand {
     try reportingErrors(train)
   }
 
+  /// Seconds in a duration such as "90s", "60m", "1.5h" (positive, finite, with a unit).
+  static func seconds(_ text: String) -> Double? {
+    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+    guard let unit = text.last.flatMap({ units[$0] }), let value = Double(text.dropLast()),
+          value.isFinite, value > 0, !text.dropLast().contains(where: { $0.isLetter }) else { return nil }
+    return value * unit
+  }
+
   private func train() throws {
+    let started = Date()  // --time counts from here: loading the networks and data is part of the run
     let data = try DatasetReader(dataset)
     let vggPath = try locateVGG(vgg)
     let model: StyleModel
@@ -160,7 +183,7 @@ struct Train: ParsableCommand {
                    weights: LossWeights(content: contentWeight ?? w.content, style: styleWeight ?? w.style, tv: tvWeight ?? w.tv))
     } else {
       let paintingFull = try RGBImage.read(style!)
-      painting = paintingFull.resized(longSide: styleSize ?? data.size)
+      painting = paintingFull.resized(longSide: styleSize ?? min(512, max(paintingFull.width, paintingFull.height)))
       var s = StyleModel.Settings()
       if let arch {
         s.architecture = try .init(string: arch)
@@ -176,7 +199,7 @@ struct Train: ParsableCommand {
       s.weights = LossWeights(content: contentWeight ?? s.weights.content, style: styleWeight ?? s.weights.style,
                               tv: tvWeight ?? s.weights.tv)
       s.imageSize = data.size
-      s.batchSize = batchSize
+      s.batchSize = batchSize ?? s.batchSize
       s.learningRate = learningRate ?? s.learningRate
       s.learningRateDecayEvery = lrDecayEvery ?? s.learningRateDecayEvery
       s.learningRateDecayFactor = lrDecayFactor ?? s.learningRateDecayFactor
@@ -186,17 +209,27 @@ struct Train: ParsableCommand {
       model = StyleModel(settings: s)
     }
     try checkWritableFile(output)
-    let trainer = try Trainer(model: model, dataset: data, style: painting, vggPath: vggPath)
+    let trainer = try Trainer(model: model, dataset: data, style: painting, vggPath: vggPath,
+                              workers: threads ?? computeThreads)
     let total = resume || initWeights != nil ? (iterations ?? model.settings.iterations) : model.settings.iterations
     guard trainer.iteration < total || float16 else {
       throw ValidationError(
         "Nothing to do: the model is already at iteration \(trainer.iteration); give --iterations above that to go on (or --float16 to store it finished).")
     }
     Interrupt.install()
-    printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize), iterations \(trainer.iteration + 1)…\(total)")
+    let budget = time.flatMap(Self.seconds)
+    let budgetNote = budget.map { ", at most \(ProgressBar.clock($0))" } ?? ""
+    let threadNote = trainer.workers > 1 ? ", \(trainer.workers) threads" : ""
+    printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize)\(threadNote), iterations \(trainer.iteration + 1)…\(total)\(budgetNote)")
 
     let secondsBefore = model.trainingSeconds
     let bar = ProgressBar(total: total - trainer.iteration, unit: "it")
+    let setupSeconds = Date().timeIntervalSince(started)
+    bar.budget = budget.map { $0 - setupSeconds }
+    // The budget's stopping rule: no step starts unless it and the finishing writes (timed
+    // as they happen) are expected to end within the budget.
+    var stepSeconds = 0.0, validateSeconds = 0.0, checkpointSeconds = 0.0
+    var timeUp = false
     func checkpoint() throws {
       model.trainingSeconds = secondsBefore + bar.elapsed
       trainer.recordCheckpoint()
@@ -212,6 +245,7 @@ struct Train: ParsableCommand {
         throw ExitCode(130)
       }
       let r: LossReport
+      let stepStart = bar.elapsed
       do {
         r = try trainer.step()
       } catch let failure as Trainer.Failure {
@@ -219,21 +253,39 @@ struct Train: ParsableCommand {
         throw PicassoError.badInput("\(failure); the last good checkpoint stays in \(output)")
       }
       let it = trainer.iteration
+      let took = bar.elapsed - stepStart
+      stepSeconds = it == first + 1 ? took : 0.8 * stepSeconds + 0.2 * took
+      if let budget, it == first + 1, setupSeconds + bar.elapsed > budget {
+        bar.finish()
+        printErr(String(format: "train: --time %@ is too short for one step (the first took %.1f s); no model written", time!, took))
+        throw ExitCode.failure
+      }
+      if let budget { timeUp = setupSeconds + bar.elapsed + stepSeconds + validateSeconds + checkpointSeconds > budget }
       model.trainHistory.append(.init(iteration: it, losses: r))
       let rate = model.settings.learningRateDecayEvery > 0 ? "  lr \(fmt(Double(model.settings.learningRate(after: it - 1))))" : ""
       bar.update(it - first, status: "iter \(it)\(rate)  loss \(fmt(r.total)) (content \(fmt(r.content)) style \(fmt(r.style)) tv \(fmt(r.tv)))")
-      if it % validateEvery == 0 || it == total {
+      if it % validateEvery == 0 || it == total || timeUp {
+        let start = bar.elapsed
         model.valHistory.append(.init(iteration: it, losses: try trainer.validate()))
+        validateSeconds = bar.elapsed - start
       }
-      if it % checkpointEvery == 0 || it == total { try checkpoint() }
+      if it % checkpointEvery == 0 || it == total || timeUp {
+        let start = bar.elapsed
+        try checkpoint()
+        checkpointSeconds = bar.elapsed - start
+      }
+      if timeUp { break }
     }
     bar.finish()
+    if timeUp, let time {
+      printErr("train: --time \(time) reached; stopped at iteration \(trainer.iteration) of \(total)")
+    }
     if float16 {
       model.trainingSeconds = secondsBefore + bar.elapsed
       try model.save(to: output, float16: true)
     }
     let last = model.trainHistory.last?.losses.total ?? .nan
-    printErr(String(format: "train: done, %d iterations in %.0f s; final loss %@; wrote %@", total - first, bar.elapsed, fmt(last), output))
+    printErr(String(format: "train: done, %d iterations in %.0f s; final loss %@; wrote %@", trainer.iteration - first, bar.elapsed, fmt(last), output))
   }
 }
 

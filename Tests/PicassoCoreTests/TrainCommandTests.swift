@@ -163,4 +163,40 @@ struct TrainCommandTests {
     let iteration = try #require(saved.checkpoint?.iteration)
     #expect(iteration >= 1 && iteration < 50)
   }
+
+  /// --time: bad budgets get one line and exit 2; a short budget stops with a finished,
+  /// loadable model; a budget too short for one step writes nothing.
+  @Test func timeBudgetStopsWithAFinishedModel() throws {
+    for bad in ["0", "5x", "-1m", "0s", "m", "1.5"] {
+      let r = try runPicasso(["train", "--dataset", "d.h5", "--style", "s.png", "--output", "m.h5", "--time", bad])
+      #expect(r.status == 2, "--time \(bad): \(r.stderr)")
+      #expect(r.stderr.split(separator: "\n").count == 1 && errorLine(r).contains("--time"), "\(r.stderr)")
+    }
+    try expectError(["train", "--dataset", "d.h5", "--style", "s.png", "--output", "m.h5", "--threads", "0"], mentions: ["--threads"])
+
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try TrainingTests.photos(dir, count: 7)
+    _ = try runPicasso(["dataset", "--images", folder, "--output", dir.file("d.h5"), "--size", "32", "--val-count", "2"])
+    let common = ["--dataset", dir.file("d.h5"), "--style", dir.file("photos/p0.png"), "--vgg", Paths.vgg, "--width", "2",
+                  "--blocks", "1", "--iterations", "100000"]
+    let started = Date()
+    // 30 s: room for a first step of a debug build under a sanitizer.
+    let r = try runPicasso(["train", "--output", dir.file("m.h5"), "--time", "30s"] + common)
+    let seconds = Date().timeIntervalSince(started)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("--time 30s reached"), "\(r.stderr)")
+    #expect(seconds < 30 + 5, "took \(seconds) s")  // the process's own start and exit on top of the budget
+    let model = try StyleModel.load(dir.file("m.h5"))
+    let iteration = try #require(model.checkpoint?.iteration)
+    #expect(iteration >= 1 && iteration < 100000)
+    #expect(model.valHistory.last?.iteration == iteration)  // validated at the end, as a finished run
+    for figure in ["m-loss.png", "m-preview.png"] { #expect(FileManager.default.fileExists(atPath: dir.file(figure))) }
+
+    // Too short for one step: says so, exits non-zero, writes no model.
+    let short = try runPicasso(["train", "--output", dir.file("s.h5"), "--time", "0.001s"] + common)
+    #expect(short.status != 0)
+    #expect(short.stderr.contains("too short for one step"), "\(short.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: dir.file("s.h5")))
+  }
 }

@@ -72,9 +72,47 @@ struct TrainingTests {
     return s
   }
 
+  /// A data-parallel step (the batch split over threads, each with its own networks) has the
+  /// losses and the summed gradient of one pass over the whole batch, within float rounding;
+  /// an uneven split (3 photos over 2 threads) included.
+  @Test(arguments: [(2, 2), (3, 2), (3, 3), (4, 2), (2, 1)])
+  func dataParallelStepEqualsOnePass(batch: Int, workers: Int) throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try Self.photos(dir, count: 7)
+    _ = try PhotoDataset.build(photos: try PhotoDataset.findPhotos(in: [folder]), sources: [folder], output: dir.file("d.h5"),
+                               size: 32, valCount: 2, seed: 1)
+    let data = try DatasetReader(dir.file("d.h5"))
+    let style = RGBImage(width: 32, height: 32, pixels: (0..<(32 * 32 * 3)).map { UInt8(($0 * 7) % 256) })
+    _ = try requireVGG(taps: ["relu2_2"])
+    var settings = Self.tinySettings(dataset: dir.file("d.h5"))
+    settings.batchSize = batch
+    settings.weights.tv = 30  // TV is a sum over the batch, the others means: both kinds must weigh right
+    let one = StyleModel(settings: settings), many = StyleModel(settings: settings)
+    let a = try Trainer(model: one, dataset: data, style: style, vggPath: Paths.vgg, workers: 1)
+    let b = try Trainer(model: many, dataset: data, style: style, vggPath: Paths.vgg, workers: workers)
+    #expect(a.workers == 1 && b.workers == workers)
+    for step in 0..<2 {  // the second step checks that the other threads' networks got the new weights
+      let (ra, rb) = (try a.step(), try b.step())
+      for (x, y) in [(ra.total, rb.total), (ra.content, rb.content), (ra.style, rb.style), (ra.tv, rb.tv)] {
+        #expect(isClose(x, y, rel: 1e-5), "\(ra) vs \(rb)")
+      }
+      // Each tensor within 1e-4 of its largest element, beside rounding noise at 1e-6 of the
+      // network's largest gradient (a conv bias before an instance norm has a gradient of
+      // exactly zero in real arithmetic: only rounding noise is left of it).
+      let largest = one.net.gradients.map { $0.maxAbs() }.max()!
+      for (k, (g, h)) in zip(one.net.gradients, many.net.gradients).enumerated() {
+        var worst: Float = 0
+        for i in 0..<g.count { worst = max(worst, abs(g.data[i] - h.data[i])) }
+        #expect(worst <= 1e-4 * g.maxAbs() + 1e-6 * largest, "step \(step + 1), gradient \(k) \(g.shape): off by \(worst) of \(g.maxAbs())")
+      }
+    }
+  }
+
   /// A run interrupted after 3 steps (checkpoint saved and loaded into a new trainer) ends
-  /// with exactly the weights of a run that was not interrupted.
-  @Test func resumedTrainingEqualsUninterruptedTraining() throws {
+  /// with exactly the weights of a run that was not interrupted, in one pass or data-parallel.
+  @Test(arguments: [1, 2])
+  func resumedTrainingEqualsUninterruptedTraining(workers: Int) throws {
     let dir = TemporaryFolder()
     defer { dir.remove() }
     let folder = try Self.photos(dir, count: 7)
@@ -88,11 +126,11 @@ struct TrainingTests {
     var settings = Self.tinySettings(dataset: dir.file("d.h5"))
     settings.learningRateDecayEvery = 2
     let straight = StyleModel(settings: settings)
-    let a = try Trainer(model: straight, dataset: data, style: style, vggPath: Paths.vgg)
+    let a = try Trainer(model: straight, dataset: data, style: style, vggPath: Paths.vgg, workers: workers)
     for _ in 0..<6 { try a.step() }
 
     let first = StyleModel(settings: settings)
-    let b = try Trainer(model: first, dataset: data, style: style, vggPath: Paths.vgg)
+    let b = try Trainer(model: first, dataset: data, style: style, vggPath: Paths.vgg, workers: workers)
     var losses: [Double] = []
     for _ in 0..<3 { losses.append(try b.step().total) }
     first.trainHistory = [.init(iteration: 3, losses: LossReport())]
@@ -103,7 +141,7 @@ struct TrainingTests {
     #expect(loaded.settings == first.settings)
     #expect(loaded.checkpoint?.iteration == 3)
     #expect(loaded.trainHistory.count == 1)
-    let c = try Trainer(model: loaded, dataset: data, style: style, vggPath: Paths.vgg)
+    let c = try Trainer(model: loaded, dataset: data, style: style, vggPath: Paths.vgg, workers: workers)
     #expect(c.iteration == 3)
     for _ in 0..<3 { try c.step() }
     for (p, q) in zip(straight.net.parameters, loaded.net.parameters) { #expect(p.array == q.array) }

@@ -21,4 +21,10 @@ void picasso_conv_thin_weight_gradient(const float *xp, int hp, int wp, const fl
 /// 1 when this CPU has AVX2 and FMA, so the vectorised kernels run unless `plain` is given.
 int picasso_conv_thin_vectorized(void);
 
+/// Marks the calling thread as one worker of a data-parallel step (calls nest): while
+/// `picasso_serial()` is nonzero, the library's own loops run on this thread alone.
+void picasso_serial_begin(void);
+void picasso_serial_end(void);
+int picasso_serial(void);
+
 #endif

@@ -77,7 +77,12 @@ public final class StyleObjective {
   }
 
   /// The losses at images x; with `gradient`, *writes* dTotal/dx into it.
-  public func evaluate(_ x: Tensor, gradient: Tensor? = nil) -> LossReport {
+  ///
+  /// `share`: x is this fraction of a larger batch (a data-parallel step's part). Content and
+  /// style are means over the batch, TV a sum, so the part's gradient of the whole batch's
+  /// total scales the content and style terms by `share` and leaves TV as it is; the report
+  /// stays the part's own. With share 1 (a whole batch) nothing is scaled.
+  public func evaluate(_ x: Tensor, gradient: Tensor? = nil, share: Float = 1) -> LossReport {
     let taps = Set(contentLayers + styleLayers)
     let acts = vgg.forward(x, taps: taps)
     if gradient != nil {
@@ -92,12 +97,12 @@ public final class StyleObjective {
       let target = contentTargets[layer]!
       precondition(target.shape == acts[layer]!.shape, "Content target \(target.shape) for image \(acts[layer]!.shape).")
       report.content += meanSquaredError(
-        acts[layer]!, target, gradient: gradient == nil ? nil : tapGradients[layer], weight: weights.content)
+        acts[layer]!, target, gradient: gradient == nil ? nil : tapGradients[layer], weight: weights.content * share)
     }
     for (k, layer) in styleLayers.enumerated() {
       let lw = styleLayerWeights[k]
       let loss = styleLosses[layer]!(acts[layer]!, target: styleTargets[layer]!,
-                                      gradient: gradient == nil ? nil : tapGradients[layer], weight: weights.style * lw)
+                                      gradient: gradient == nil ? nil : tapGradients[layer], weight: weights.style * lw * share)
       report.styleByLayer[layer] = loss
       report.style += Double(lw) * loss
     }

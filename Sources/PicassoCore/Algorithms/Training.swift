@@ -19,23 +19,58 @@ public final class Trainer {
   public let dataset: DatasetReader
   public let objective: StyleObjective
   public private(set) var iteration: Int
+  /// Threads that each take a share of every batch (at most the batch size).
+  public let workers: Int
   private let adam: Adam
   private var rng: SplitMix64
-  private let batch: Tensor
-  private var gradient: Tensor?
+  private let batchSize: Int
+  /// One per worker: worker 0 is the model's own network and `objective`; the others hold a
+  /// copy of the network (weights copied in before every step) and a loss network of their own.
+  private let replicas: [Replica]
+
+  /// One worker's network, loss network and buffers, for its share of every batch.
+  private final class Replica {
+    let net: TransformerNet
+    let objective: StyleObjective
+    let input: Tensor
+    /// The share of the batch: input.n / batch size.
+    let share: Float
+    var gradient: Tensor?
+    var report = LossReport()
+    init(net: TransformerNet, objective: StyleObjective, input: Tensor, share: Float) {
+      (self.net, self.objective, self.input, self.share) = (net, objective, input, share)
+    }
+  }
 
   /// - Parameters:
   ///   - style: the painting, already at the size it is seen at.
-  public init(model: StyleModel, dataset: DatasetReader, style: RGBImage, vggPath: String) throws {
+  ///   - workers: threads for a data-parallel step (clamped to the batch size). Each runs the
+  ///     network and the loss network on its share of the batch with one core's kernels; the
+  ///     gradients are summed in worker order, so a run is repeatable for a given count.
+  ///     One worker runs the step as one pass over the batch, with every core in each kernel.
+  public init(model: StyleModel, dataset: DatasetReader, style: RGBImage, vggPath: String, workers: Int = 1) throws {
     let s = model.settings
     self.model = model
     self.dataset = dataset
-    let vgg = try VGG(weightsFile: vggPath, taps: s.contentLayers + s.styleLayers)
-    objective = StyleObjective(
-      vgg: vgg, styles: [(style.tensor(), 1)], contentLayers: s.contentLayers, styleLayers: s.styleLayers,
-      weights: s.weights)
+    batchSize = s.batchSize
+    self.workers = max(1, min(workers, s.batchSize))
+    let styleTensor = style.tensor()
+    func makeObjective() throws -> StyleObjective {
+      let vgg = try VGG(weightsFile: vggPath, taps: s.contentLayers + s.styleLayers)
+      return StyleObjective(
+        vgg: vgg, styles: [(styleTensor, 1)], contentLayers: s.contentLayers, styleLayers: s.styleLayers,
+        weights: s.weights)
+    }
+    objective = try makeObjective()
+    var replicas: [Replica] = []
+    for w in 0..<self.workers {
+      let range = Self.share(w, of: self.workers, batch: s.batchSize)
+      replicas.append(Replica(
+        net: w == 0 ? model.net : TransformerNet(s.architecture), objective: w == 0 ? objective : try makeObjective(),
+        input: Tensor(shape: [range.count, 3, dataset.size, dataset.size]), share: Float(range.count) / Float(s.batchSize)))
+    }
+    self.replicas = replicas
     adam = Adam(learningRate: s.learningRate)
-    batch = Tensor(shape: [s.batchSize, 3, dataset.size, dataset.size])
     if let c = model.checkpoint {
       iteration = c.iteration
       rng = SplitMix64(seed: 0)
@@ -48,23 +83,55 @@ public final class Trainer {
     }
   }
 
+  /// The photos of the batch that worker `w` of `workers` takes: contiguous, as even as can be.
+  static func share(_ w: Int, of workers: Int, batch: Int) -> Range<Int> {
+    (w * batch / workers)..<((w + 1) * batch / workers)
+  }
+
   /// One Adam step on a random batch (random horizontal flips). Throws, before touching the
   /// weights, when the loss is not finite.
+  ///
+  /// With several workers each runs forward and backward on its share; the step's losses are
+  /// the batch's (content and style weighted by share, TV summed) and its gradient is the sum
+  /// of the workers' in worker order, equal to one pass's within float rounding.
   @discardableResult
   public func step() throws -> LossReport {
     let n = dataset.counts[.train]!
-    let indices = (0..<batch.n).map { _ in Int(rng.next() % UInt64(n)) }
-    let flips = (0..<batch.n).map { _ in rng.next() & 1 == 1 }
-    try dataset.read(.train, indices: indices, flips: flips, into: batch)
-    objective.setContent(batch)
+    let indices = (0..<batchSize).map { _ in Int(rng.next() % UInt64(n)) }
+    let flips = (0..<batchSize).map { _ in rng.next() & 1 == 1 }
     let net = model.net
-    net.zeroGradients()
-    let y = net.forward(batch)
-    let g = Tensor.reuse(gradient, shape: y.shape)
-    gradient = g
-    let report = objective.evaluate(y, gradient: g)
+    for (w, r) in replicas.enumerated() {
+      let range = Self.share(w, of: workers, batch: batchSize)
+      try dataset.read(.train, indices: Array(indices[range]), flips: Array(flips[range]), into: r.input)
+      if w > 0 { for (p, q) in zip(r.net.parameters, net.parameters) { p.copy(from: q) } }
+    }
+    eachWorker(workers) { w in
+      let r = replicas[w]
+      r.objective.setContent(r.input)
+      r.net.zeroGradients()
+      let y = r.net.forward(r.input)
+      let g = Tensor.reuse(r.gradient, shape: y.shape)
+      r.gradient = g
+      r.report = r.objective.evaluate(y, gradient: g, share: r.share)
+      if r.report.total.isFinite { _ = r.net.backward(r.input, g) }
+    }
+    var report = replicas[0].report
+    if workers > 1 {
+      report = LossReport()
+      for r in replicas {
+        let f = Double(r.share)
+        report.content += f * r.report.content
+        report.style += f * r.report.style
+        for (layer, v) in r.report.styleByLayer { report.styleByLayer[layer, default: 0] += f * v }
+        report.tv += r.report.tv
+      }
+      let w = model.settings.weights
+      report.total = Double(w.content) * report.content + Double(w.style) * report.style + Double(w.tv) * report.tv
+    }
     guard report.total.isFinite else { throw Failure.nonFinite(iteration: iteration + 1, report) }
-    _ = net.backward(batch, g)
+    for r in replicas.dropFirst() {
+      for (g, h) in zip(net.gradients, r.net.gradients) { g.add(h) }
+    }
     adam.learningRate = model.settings.learningRate(after: iteration)
     adam.step(net.parameters, net.gradients)
     iteration += 1
@@ -78,7 +145,7 @@ public final class Trainer {
     var seen = 0
     var start = 0
     while start < n {
-      let count = min(batch.n, n - start)
+      let count = min(batchSize, n - start)
       let images = Tensor(shape: [count, 3, dataset.size, dataset.size])
       try dataset.read(.val, indices: Array(start..<(start + count)), into: images)
       objective.setContent(images)

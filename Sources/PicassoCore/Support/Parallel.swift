@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 
 /// The cores our own loops split work over (OpenBLAS uses the same cores for GEMM, never at
@@ -5,16 +6,31 @@ import Dispatch
 public let computeThreads = max(1, min(ProcessInfo_activeProcessorCount(), 8))
 
 /// Runs `body` over `0..<count` split into one contiguous range per core; small jobs
-/// (below `grain` items) run on the calling thread.
+/// (below `grain` items), and every job of a thread inside `eachWorker`, run on the calling thread.
 @inline(__always)
 func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
   let parts = min(computeThreads, count / max(grain, 1))
-  if parts <= 1 {
+  if parts <= 1 || picasso_serial() != 0 {
     body(0..<count)
     return
   }
   DispatchQueue.concurrentPerform(iterations: parts) { p in
     body((p * count / parts)..<((p + 1) * count / parts))
+  }
+}
+
+/// Runs `body` once per worker, each on its own thread, with the library's loops and
+/// OpenBLAS kept to that thread (a data-parallel step: one worker per core, each on its own
+/// share of the batch). OpenBLAS's thread count is restored afterwards.
+func eachWorker(_ workers: Int, _ body: (Int) -> Void) {
+  guard workers > 1 else { return body(0) }
+  let saved = blasThreads
+  blasThreads = 1
+  defer { blasThreads = saved }
+  DispatchQueue.concurrentPerform(iterations: workers) { w in
+    picasso_serial_begin()
+    defer { picasso_serial_end() }
+    body(w)
   }
 }
 

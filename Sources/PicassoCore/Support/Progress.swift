@@ -11,6 +11,9 @@ public final class ProgressBar {
   private let isTerminal = isatty(STDERR_FILENO) != 0
   private let logEvery: TimeInterval
   public private(set) var done = 0
+  /// A wall-clock budget in seconds (`picasso train --time`): the time left is at most what
+  /// remains of it.
+  public var budget: TimeInterval?
 
   public init(total: Int, unit: String, logEvery: TimeInterval = 30) {
     self.total = total
@@ -28,7 +31,8 @@ public final class ProgressBar {
     guard force || done == total || now.timeIntervalSince(lastDraw) >= interval else { return }
     lastDraw = now
     let rate = Double(done) / max(elapsed, 1e-9)
-    let left = rate > 0 ? Double(total - done) / rate : 0
+    var left = rate > 0 ? Double(total - done) / rate : 0
+    if let budget { left = min(left, max(0, budget - elapsed)) }
     let width = 24
     let filled = total > 0 ? min(width, width * done / total) : 0
     let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
