@@ -12,7 +12,7 @@ struct Compare: ParsableCommand {
       For each photo, renders the model's output and runs L-BFGS (picasso optimize's \
       defaults: from the photo, or from noise with --init random; step 1, history 100) \
       under the objective stored in the model: its loss layers and weights, the same VGG \
-      weights, the painting at the same scale relative to the photo as in training (or at \
+      weights, the painting at the size the model was trained with (or at \
       --style-size). Reports wall time (the model's as the fastest of three warm passes, \
       as when it filters a folder), content, style (total and per layer), TV and total loss for every \
       output; the "equivalent iterations" (the \
@@ -21,8 +21,9 @@ struct Compare: ParsableCommand {
       distance of the colour histograms against the painting. Writes a sheet PNG, a \
       loss-against-iterations plot PNG, and optionally a Markdown report and JSON.
 
-      Example:
+      Examples:
         picasso compare --model Models/starry_night.h5 --style starry_night.jpg --iterations 50,100 photo.png
+        picasso compare --model run/final.h5 --snapshot run/at10m.h5 --snapshot run/at30m.h5 --style starry_night.jpg --init random --iterations 100 a.png b.png
       """)
 
   @Option(help: "The trained model.")
@@ -30,6 +31,12 @@ struct Compare: ParsableCommand {
 
   @Option(help: "The painting the model was trained on.")
   var style: String
+
+  @Option(help: ArgumentHelp(
+    "Also judge this model against the same optimiser runs (repeatable): a snapshot of the same training run, or another model trained under the same objective.",
+    discussion: "Writes NAME-curve.png beside the sheet: equivalent iterations against each model's training minutes.",
+    valueName: "model"))
+  var snapshot: [String] = []
 
   @Argument(help: "Content photos.")
   var contents: [String]
@@ -41,12 +48,12 @@ struct Compare: ParsableCommand {
   var size = 512
 
   @Option(help: ArgumentHelp(
-    "Long side of the painting for the style targets, in pixels (default: its training scale relative to the photos).",
+    "Long side of the painting for the style targets, in pixels (default: the size the model was trained with).",
     discussion: """
-      By default a model trained with the painting at L px on crops of S px is judged with \
-      the painting at L·size/S px, the scale the optimiser would take for these photos. A \
-      feed-forward network paints strokes of a fixed size in pixels, so --style-size L \
-      judges both methods at the model's own scale instead.
+      A feed-forward network paints strokes of a fixed size in pixels, whatever the photo's \
+      size, so by default both methods are judged with the painting at the size the model \
+      learned it from (picasso train --style-size; 512 px by default, as picasso optimize \
+      sees it). --style-size L judges both at another scale.
       """))
   var styleSize: Int?
 
@@ -106,6 +113,16 @@ struct Compare: ParsableCommand {
     var speedRatio: Double?
   }
 
+  /// Another model judged against the same optimiser runs (--snapshot).
+  struct SnapshotResult: Codable {
+    var model: String
+    var trainingMinutes: Double
+    var iterations: Int
+    /// Per photo, in the order of `photos`: the model's total loss and equivalent iterations.
+    var totals: [Double]
+    var equivalentIterations: [Int?]
+  }
+
   struct Result: Codable {
     var model: String, painting: String, size: Int, styleSize: Int
     var contentLayers: [String], styleLayers: [String]
@@ -114,6 +131,7 @@ struct Compare: ParsableCommand {
     /// The optimiser's starting image ("content" or "random") and the seed of "random".
     var initialization: String, seed: UInt64
     var photos: [PhotoResult]
+    var snapshots: [SnapshotResult]
   }
 
   /// The iteration counts, sorted, each at least 1.
@@ -134,9 +152,9 @@ struct Compare: ParsableCommand {
     let styleModel = try StyleModel.load(model)
     let s = styleModel.settings
     let paintingFull = try RGBImage.read(style)
-    // By default the painting keeps its scale relative to the photos: trained at style long
-    // side L against imageSize crops, it is shown at L·size/imageSize here.
-    let styleSide = styleSize ?? max(16, Int((Double(s.styleSize.max() ?? s.imageSize) * Double(size) / Double(s.imageSize)).rounded()))
+    // By default the painting at the size the model learned it from: the network's strokes
+    // have that scale in pixels at any photo size.
+    let styleSide = styleSize ?? max(16, s.styleSize.max() ?? s.imageSize)
     let painting = paintingFull.resized(longSide: styleSide)
     let vggPath = try locateVGG(vgg)
     let net: VGG
@@ -148,6 +166,16 @@ struct Compare: ParsableCommand {
     let objective = StyleObjective(vgg: net, styles: [(painting.tensor(), 1)], contentLayers: s.contentLayers,
                                    styleLayers: s.styleLayers, weights: s.weights)
     let stylizer = Stylizer(net: styleModel.net)
+    var snapshots: [(path: String, model: StyleModel, stylizer: Stylizer, totals: [Double])] = []
+    for path in snapshot {
+      let other = try StyleModel.load(path)
+      let o = other.settings
+      guard o.contentLayers == s.contentLayers, o.styleLayers == s.styleLayers, o.weights == s.weights,
+            styleSize != nil || o.styleSize.max() == s.styleSize.max() else {
+        throw PicassoError.badInput("\(path) was trained under another objective than \(model) (loss layers, weights or painting size); compare it on its own")
+      }
+      snapshots.append((path, other, Stylizer(net: other.net), []))
+    }
     Interrupt.install()
 
     var results: [PhotoResult] = []
@@ -172,6 +200,7 @@ struct Compare: ParsableCommand {
         fastImage = RGBImage(tensor: fastTensor)
       }.first!
       let fast = output("fast", nil, fastSeconds, fastImage, objective.evaluate(fastTensor))
+      for k in snapshots.indices { snapshots[k].totals.append(objective.evaluate(snapshots[k].stylizer.outputTensor(photo)).total) }
       let name = (path as NSString).lastPathComponent
       printErr(String(format: "compare: %d/%d %@ (%d×%d): fast %.2f s, loss %@", index + 1, contents.count, name,
                       photo.width, photo.height, fastSeconds, fmt(fast.total)))
@@ -228,9 +257,39 @@ struct Compare: ParsableCommand {
     }
     try LinePlot(title: "TOTAL LOSS: L-BFGS AGAINST THE MODEL", xLabel: "L-BFGS ITERATION", series: series).render().write(to: plotPath)
 
+    let snapshotResults = snapshots.map { snap in
+      SnapshotResult(
+        model: snap.path, trainingMinutes: snap.model.trainingSeconds / 60, iterations: snap.model.trainHistory.last?.iteration ?? 0,
+        totals: snap.totals,
+        equivalentIterations: zip(snap.totals, results).map { total, r in r.slowTotals.firstIndex { $0 < total }.map { $0 + 1 } })
+    }
+    for r in snapshotResults {
+      printErr("compare: \(r.model) (\(String(format: "%.0f", r.trainingMinutes)) min of training): equivalent L-BFGS iterations "
+        + zip(r.equivalentIterations, results).map { e, p in e.map(String.init) ?? "more than \(p.slowTotals.count)" }.joined(separator: ", "))
+    }
+    var curvePath: String?
+    if !snapshotResults.isEmpty {
+      // Equivalent iterations against training minutes, one line per photo (beyond the
+      // optimiser's last iteration drawn at it).
+      let points = snapshotResults.map { ($0.trainingMinutes, $0.equivalentIterations) }
+        + [(styleModel.trainingSeconds / 60, results.map(\.equivalentIterations))]
+      let series = results.enumerated().map { k, r in
+        LinePlot.Series(
+          name: ((r.photo as NSString).lastPathComponent as NSString).deletingPathExtension.uppercased(),
+          color: LinePlot.palette[k % LinePlot.palette.count],
+          points: points.map { (x: $0.0, y: Double($0.1[k] ?? r.slowTotals.count)) }.sorted { $0.x < $1.x })
+      }
+      let path = (output as NSString).deletingPathExtension + "-curve.png"
+      let from = initialization == "content" ? "PHOTO" : "NOISE"
+      try LinePlot(title: "EQUIVALENT L-BFGS ITERATIONS (FROM \(from))", xLabel: "TRAINING MINUTES", logY: false, series: series, yFloor: 0)
+        .render().write(to: path)
+      curvePath = path
+    }
+
     let result = Result(model: model, painting: style, size: size, styleSize: styleSide, contentLayers: s.contentLayers,
                         styleLayers: s.styleLayers, contentWeight: s.weights.content, styleWeight: s.weights.style,
-                        tvWeight: s.weights.tv, iterations: counts, initialization: initialization, seed: seed ?? 0, photos: results)
+                        tvWeight: s.weights.tv, iterations: counts, initialization: initialization, seed: seed ?? 0, photos: results,
+                        snapshots: snapshotResults)
     if let report { try writeAtomically(Data(markdown(result, sheet: output, plot: plotPath).utf8), to: report) }
     if json {
       let encoder = JSONEncoder()
@@ -238,7 +297,7 @@ struct Compare: ParsableCommand {
       encoder.keyEncodingStrategy = .convertToSnakeCase
       print(String(decoding: try encoder.encode(result), as: UTF8.self))
     }
-    printErr("compare: wrote \(output) and \(plotPath)" + (report.map { " and \($0)" } ?? ""))
+    printErr("compare: wrote \(output) and \(plotPath)" + (curvePath.map { " and \($0)" } ?? "") + (report.map { " and \($0)" } ?? ""))
   }
 
   /// The report: settings, then per photo one table row per output.
@@ -272,6 +331,13 @@ struct Compare: ParsableCommand {
     for p in r.photos {
       md += "| \((p.photo as NSString).lastPathComponent) | \(p.equivalentIterations.map(String.init) ?? "more than \(p.slowTotals.count)") | "
         + "\(p.speedRatio.map { String(format: "%.0f×", $0) } ?? "–") |\n"
+    }
+    if !r.snapshots.isEmpty {
+      md += "\n| model | training minutes | iterations | equivalent L-BFGS iterations (" + r.photos.map { ($0.photo as NSString).lastPathComponent }.joined(separator: ", ") + ") |\n|---|---|---|---|\n"
+      for snap in r.snapshots {
+        let eq = zip(snap.equivalentIterations, r.photos).map { e, p in e.map(String.init) ?? ">\(p.slowTotals.count)" }.joined(separator: ", ")
+        md += "| `\(snap.model)` | \(String(format: "%.1f", snap.trainingMinutes)) | \(snap.iterations) | \(eq) |\n"
+      }
     }
     return md
   }

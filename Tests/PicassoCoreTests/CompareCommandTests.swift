@@ -120,4 +120,44 @@ struct CompareCommandTests {
     try expectError(["--model", model, "--style", painting, "--init", "sky.png", photo], mentions: ["--init"])
     try expectError(["--model", model, "--style", painting, "--seed", "3", photo], mentions: ["--seed", "--init random"])
   }
+
+  /// --snapshot: other models of the same objective are judged against the same optimiser
+  /// runs (a copy of the model gets the model's numbers), and the curve is drawn; a model of
+  /// another objective is refused.
+  @Test func snapshotsAreJudgedAgainstTheSameOptimiserRun() throws {
+    _ = try requireVGG(taps: ["relu1_1"])
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let model = try Self.model(dir)
+    let photo = dir.file("photo.png"), painting = dir.file("painting.png")
+    try StylizeTests.photo(width: 40, height: 30, seed: 1).write(to: photo)
+    try StylizeTests.photo(width: 48, height: 36, seed: 9).write(to: painting)
+    let other = try StyleModel.load(model)
+    for p in other.net.parameters { for i in 0..<p.count { p.data[i] *= 0.5 } }
+    other.trainingSeconds = 120
+    try other.save(to: dir.file("other.h5"))
+
+    let r = try runPicasso(["compare", "--model", model, "--snapshot", dir.file("other.h5"), "--snapshot", model, "--style", painting,
+                            "--iterations", "4", "--size", "32", "--output", dir.file("sheet.png"), "--json", photo])
+    #expect(r.status == 0, "\(r.stderr)")
+    struct Snapshots: Decodable {
+      struct Snapshot: Decodable { var training_minutes: Double; var totals: [Double]; var equivalent_iterations: [Int?] }
+      var snapshots: [Snapshot]
+    }
+    let report = try JSONDecoder().decode(Report.self, from: Data(r.stdout.utf8)).photos[0]
+    let snapshots = try JSONDecoder().decode(Snapshots.self, from: Data(r.stdout.utf8)).snapshots
+    try #require(snapshots.count == 2)
+    #expect(snapshots[0].training_minutes == 2)
+    #expect(!isClose(snapshots[0].totals[0], report.fast.total, rel: 1e-3), "halving the weights changed nothing")
+    #expect(snapshots[0].equivalent_iterations[0] == report.slow_totals.firstIndex { $0 < snapshots[0].totals[0] }.map { $0 + 1 })
+    #expect(isClose(snapshots[1].totals[0], report.fast.total, rel: 1e-6))
+    #expect(snapshots[1].equivalent_iterations[0] == report.equivalent_iterations)
+    #expect(FileManager.default.fileExists(atPath: dir.file("sheet-curve.png")))
+
+    let w = other.settings.weights
+    other.retune(learningRate: 1e-3, decayEvery: 0, decayFactor: 0.5, weights: LossWeights(content: w.content, style: 1, tv: w.tv))
+    try other.save(to: dir.file("elsewhere.h5"))
+    try expectPicassoError(["compare", "--model", model, "--snapshot", dir.file("elsewhere.h5"), "--style", painting, "--size", "32",
+                            "--output", dir.file("s2.png"), photo], mentions: ["elsewhere.h5", "another objective"])
+  }
 }

@@ -20,12 +20,15 @@ public struct LinePlot {
   public var xLabel: String
   public var logY: Bool
   public var series: [Series]
+  /// With a linear y axis, the axis reaches down to at least this value (0 for counts).
+  public var yFloor: Double?
 
-  public init(title: String, xLabel: String, logY: Bool = true, series: [Series]) {
+  public init(title: String, xLabel: String, logY: Bool = true, series: [Series], yFloor: Double? = nil) {
     self.title = title
     self.xLabel = xLabel
     self.logY = logY
     self.series = series
+    self.yFloor = yFloor
   }
 
   public static let palette: [[UInt8]] = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189]]
@@ -42,6 +45,7 @@ public struct LinePlot {
     var (x0, x1) = (points.map(\.x).min()!, points.map(\.x).max()!)
     var (y0, y1) = (points.map { ty($0.y) }.min()!, points.map { ty($0.y) }.max()!)
     if x1 == x0 { x1 = x0 + 1 }
+    if !logY, let yFloor { y0 = min(y0, yFloor) }
     if logY { (y0, y1) = (floor(y0), max(ceil(y1), floor(y0) + 1)) } else if y1 == y0 { y1 = y0 + 1 }
     func px(_ x: Double) -> Int { left + Int((x - x0) / (x1 - x0) * Double(pw - 1)) }
     func py(_ y: Double) -> Int { top + ph - 1 - Int((ty(y) - y0) / (y1 - y0) * Double(ph - 1)) }
