@@ -16,27 +16,44 @@ struct Picasso: ParsableCommand {
       compare   A model against the slow optimiser: times, losses, a sheet.
       sheet     Put images side by side in a grid.
       bench     Time the hot paths against the machine's GEMM ceiling.
+      info      The CPU, its vector extensions and the kernels picasso runs on it.
       """,
     version: PicassoVersion.string,
-    subcommands: [Optimize.self, Dataset.self, Train.self, Stylize.self, Models.self, Compare.self, Sheet.self, Bench.self]
+    subcommands: [Optimize.self, Dataset.self, Train.self, Stylize.self, Models.self, Compare.self, Sheet.self, Bench.self, Info.self]
   )
 
   static func main() {
-    quietenBLASThreads()
+    prepareBLAS()
     main(nil)
   }
 }
 
-/// OpenBLAS's idle worker threads spin on `sched_yield` for about 2^28 cycles before they
-/// sleep, so on two cores they take turns with our own loops (im2col, instance norm, Adam)
-/// between GEMMs: 12 % of a training step went to `__schedule` in `perf`. The spin time is
-/// read from `OPENBLAS_THREAD_TIMEOUT` when the library loads, before `main`, so the process
-/// sets it and starts itself again (once; a failed `execv` just carries on). Measured in one
-/// `picasso bench` run: transformer forward at 512² 2.16 s → 1.70 s; training step 12.3 s → 10.8 s.
-private func quietenBLASThreads() {
-  guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
-  setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
-  execv("/proc/self/exe", CommandLine.unsafeArgv)
+/// Settings OpenBLAS reads only when it loads, before `main`: the process sets them and starts
+/// itself again (once; a failed `execv` just carries on with what it has).
+///
+/// - `OPENBLAS_THREAD_TIMEOUT`: OpenBLAS's idle worker threads spin on `sched_yield` for about
+///   2^28 cycles before they sleep, so on two cores they take turns with our own loops
+///   (im2col, instance norm, Adam) between GEMMs: 12 % of a training step went to
+///   `__schedule` in `perf`. Measured in one `picasso bench` run: transformer forward at 512²
+///   2.16 s → 1.70 s; training step 12.3 s → 10.8 s.
+/// - `OPENBLAS_CORETYPE`, only where OpenBLAS chose a fallback kernel for a CPU that can do
+///   better (`BLASKernels.coreType`); a user's own setting always wins.
+///   `PICASSO_TEST_OPENBLAS_CORE` makes picasso take OpenBLAS's choice to be that core (tests
+///   use it to take this path on any machine).
+private func prepareBLAS() {
+  var restart = false
+  if getenv("OPENBLAS_THREAD_TIMEOUT") == nil {
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1)
+    restart = true
+  }
+  let env = ProcessInfo.processInfo.environment
+  let picked = env["PICASSO_TEST_OPENBLAS_CORE"] ?? BLASKernels.coreName
+  if let core = BLASKernels.coreType(core: picked, features: .current, userChoice: env["OPENBLAS_CORETYPE"]) {
+    setenv("OPENBLAS_CORETYPE", core, 1)
+    setenv(BLASKernels.replacedVariable, picked, 1)
+    restart = true
+  }
+  if restart { execv("/proc/self/exe", CommandLine.unsafeArgv) }
 }
 
 enum PicassoVersion {

@@ -27,4 +27,9 @@ void picasso_serial_begin(void);
 void picasso_serial_end(void);
 int picasso_serial(void);
 
+/// The vector extensions this CPU has and the OS enables (CPUID and XGETBV, through the
+/// compiler's `__builtin_cpu_supports`), as bits in the order of Swift's `CPUFeatures`:
+/// AVX2, FMA, AVX-512 F, BW, VL, DQ, CD, VNNI, BF16. Zero off x86.
+int picasso_cpu_features(void);
+
 #endif

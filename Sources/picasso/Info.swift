@@ -1,0 +1,46 @@
+import ArgumentParser
+import CKernels
+import Foundation
+import PicassoCore
+
+struct Info: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show the CPU, its vector extensions and the kernels picasso runs on it.",
+    discussion: """
+      Prints the CPU's model, its vector extensions (AVX2, FMA, AVX-512 …), the OpenBLAS \
+      build and the kernels in use (and whether picasso replaced a fallback OpenBLAS chose), \
+      and the threads. picasso bench prints the same at its top.
+
+      Example:
+        picasso info
+      """)
+
+  func run() throws {
+    for line in Self.lines() { print(line) }
+  }
+
+  /// The CPU's name and model from /proc/cpuinfo ("Intel(R) Xeon(R) … (family 6 model 85)").
+  static var cpuName: String {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
+    var fields: [String: String] = [:]
+    for line in text.split(separator: "\n") {
+      let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+      if parts.count == 2, fields[parts[0]] == nil { fields[parts[0]] = parts[1] }
+      if line.isEmpty { break }
+    }
+    let name = fields["model name"] ?? "unknown CPU"
+    guard let family = fields["cpu family"], let model = fields["model"] else { return name }
+    return "\(name) (family \(family) model \(model))"
+  }
+
+  static func lines() -> [String] {
+    [
+      "picasso \(PicassoVersion.string)",
+      "CPU: \(cpuName), \(ProcessInfo.processInfo.activeProcessorCount) cores",
+      "vector extensions: \(CPUFeatures.current)",
+      "\(BLASKernels.summary); \(BLASKernels.config)",
+      "threads: OpenBLAS \(blasThreads), picasso's own loops \(computeThreads)",
+      "thin convolutions: \(picasso_conv_thin_vectorized() != 0 ? "AVX2/FMA" : "plain C")",
+    ]
+  }
+}
