@@ -2,7 +2,8 @@
 # stylize-samples.sh - the camera filter on the bundled samples: every sample photo
 # (Datasets/samples/photos) through every bundled model (Models/*.h5 but vgg19.h5) into
 # OUT/MODEL/, then a contact sheet OUT/sheet.png with one row per photo: the photo, then one
-# column per model, in the order `ls Models` gives.
+# column per model, in the order `ls Models` gives, each column headed by the model's name
+# (and its painting, where that file is here), each row by the photo's.
 #
 # Usage: Scripts/stylize-samples.sh [OUT]   (default OUT: stylized-samples). Needs
 # Scripts/setup.sh first (release build, sample photos).
@@ -34,11 +35,23 @@ for m in "${models[@]}"; do
 done
 
 cells=()
+rows=()
 for photo in "$PHOTOS"/*.png; do
+  rows+=("$(basename "$photo" .png)")
   cells+=("$photo")
   for m in "${models[@]}"; do
     cells+=("$OUT/$(basename "$m" .h5)/photos/$(basename "$photo")")
   done
 done
-"$PICASSO" sheet --columns $((1 + ${#models[@]})) --output "$OUT/sheet.png" "${cells[@]}"
+# Column headings: each model's name, and its painting above it where the file it was trained
+# on is here (picasso models --json names it).
+labels="photo"
+thumbs="-"
+for m in "${models[@]}"; do
+  labels+=",$(basename "$m" .h5)"
+  painting="$("$PICASSO" models --json "$m" | sed -n 's/.*"painting" *: *"\([^"]*\)".*/\1/p' | head -1)"
+  if [ -n "$painting" ] && [ -f "$painting" ]; then thumbs+=",$painting"; else thumbs+=",-"; fi
+done
+"$PICASSO" sheet --columns $((1 + ${#models[@]})) --column-labels "$labels" --column-images "$thumbs" \
+  --row-labels "$(IFS=,; echo "${rows[*]}")" --output "$OUT/sheet.png" "${cells[@]}"
 echo "stylize-samples: ${#models[@]} model(s) × $(ls "$PHOTOS"/*.png | wc -l) photos in $OUT/, contact sheet $OUT/sheet.png" >&2

@@ -23,7 +23,7 @@ struct Compare: ParsableCommand {
 
       Examples:
         picasso compare --model Models/starry_night.h5 --style starry_night.jpg --iterations 50,100 photo.png
-        picasso compare --model run/final.h5 --snapshot run/at10m.h5 --snapshot run/at30m.h5 --style starry_night.jpg --init random --iterations 100 a.png b.png
+        picasso compare --model run/final.h5 --snapshot run/at10m.h5 --style starry.jpg --init random photo.png
       """)
 
   @Option(help: "The trained model.")

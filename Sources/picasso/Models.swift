@@ -9,6 +9,10 @@ struct Models: ParsableCommand {
       Without arguments, lists the models in Models/ (of the current folder, or of the \
       package the executable was built in). Files that are not style models are skipped \
       there; given explicitly, they are reported.
+
+      Examples:
+        picasso models
+        picasso models --json Models/starry_night.h5
       """)
 
   @Argument(help: "Model files or folders of them (default: Models/).")

@@ -6,9 +6,13 @@ struct Sheet: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Put images side by side in a grid (a contact sheet).",
     discussion: """
-      Images fill the grid row by row, --columns per row; each is scaled to fit a square cell.
-      Use '-' for an empty cell. Example, a 2×2 sheet:
+      Images fill the grid row by row, --columns per row; each is scaled to fit a square cell. \
+      Use '-' for an empty cell. Headings are optional: a label above each column, a thumbnail \
+      above each column (the painting of a model's column), a label left of each row.
+
+      Examples:
         picasso sheet --columns 2 --output sheet.png a.png b.png c.png -
+        picasso sheet --columns 2 --column-labels photo,starry --column-images -,starry.jpg --output s.png cat.png cat_starry.png
       """)
 
   @Option(help: "Images per row.")
@@ -19,6 +23,15 @@ struct Sheet: ParsableCommand {
 
   @Option(help: "Where to write the sheet (.png or .jpg).")
   var output: String
+
+  @Option(parsing: .unconditional, help: ArgumentHelp("Comma-separated labels above the columns ('-' for none).", valueName: "labels"))
+  var columnLabels: String?
+
+  @Option(parsing: .unconditional, help: ArgumentHelp("Comma-separated images shown small above the columns ('-' for none).", valueName: "images"))
+  var columnImages: String?
+
+  @Option(parsing: .unconditional, help: ArgumentHelp("Comma-separated labels left of the rows ('-' for none).", valueName: "labels"))
+  var rowLabels: String?
 
   @Argument(help: "The images, row by row ('-' leaves a cell empty).")
   var images: [String]
@@ -37,7 +50,10 @@ struct Sheet: ParsableCommand {
       try checkWritableImagePath(output)
       let loaded = try images.map { $0 == "-" ? nil : try RGBImage.read($0) }
       let rows = stride(from: 0, to: loaded.count, by: columns).map { Array(loaded[$0..<min($0 + columns, loaded.count)]) }
-      try contactSheet(rows, cell: cell).write(to: output)
+      let thumbnails = try (columnImages.map(commaList) ?? []).map { $0 == "-" ? nil : try RGBImage.read($0) }
+      func labels(_ list: String?) -> [String] { (list.map(commaList) ?? []).map { $0 == "-" ? "" : $0 } }
+      try headedSheet(rows, cell: cell, columnLabels: labels(columnLabels), rowLabels: labels(rowLabels),
+                      columnImages: thumbnails).write(to: output)
     }
   }
 }

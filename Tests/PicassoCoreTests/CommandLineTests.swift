@@ -42,11 +42,13 @@ struct CommandLineTests {
   @Test func helpAndVersion() throws {
     let help = try picasso(["--help"])
     #expect(help.status == 0)
-    for command in ["optimize", "dataset", "train", "stylize", "models", "compare", "sheet", "bench"] {
+    for command in ["optimize", "dataset", "train", "stylize", "models", "compare", "sheet", "bench", "info"] {
       #expect(help.stdout.contains("\n\(command) "), "--help lists \(command)")
-      // Each command's help reads as prose: no stray line-continuation backslashes.
+      // Each command's help reads as prose: no stray line-continuation backslashes; and it
+      // shows the command in use.
       let commandHelp = try picasso([command, "--help"])
       #expect(commandHelp.status == 0 && !commandHelp.stdout.contains("\\"), "\(command) --help has a stray backslash")
+      #expect(commandHelp.stdout.contains("Example") && commandHelp.stdout.contains("picasso \(command)"), "\(command) --help has no example")
     }
     let version = try picasso(["--version"])
     #expect(version.status == 0 && version.stdout.contains("0."))

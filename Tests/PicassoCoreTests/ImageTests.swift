@@ -223,4 +223,25 @@ struct ImageTests {
     let y = 0.299 * Double(out[0]) + 0.587 * Double(out[1]) + 0.114 * Double(out[2])
     #expect(abs(y - 120) < 1.5)
   }
+
+  /// Headings of a contact sheet: the thumbnail above its column, labels above the columns
+  /// and left of the rows, in ink; the grid itself moves right and down to make room.
+  @Test func headedSheetDrawsThumbnailsAndLabels() {
+    let red = RGBImage(width: 20, height: 10, pixels: [UInt8](repeating: 0, count: 600).enumerated().map { $0.offset % 3 == 0 ? 255 : 0 })
+    let plain = headedSheet([[red, nil]], cell: 64)
+    #expect(plain.width == 2 * 64 + 3 * 8 && plain.height == 64 + 2 * 8)
+    let sheet = headedSheet([[red, nil]], cell: 64, columnLabels: ["photo", "model"], rowLabels: ["cat"], columnImages: [nil, red])
+    #expect(sheet.width > plain.width && sheet.height > plain.height)
+    func ink(_ x0: Int, _ x1: Int, _ y0: Int, _ y1: Int) -> Bool {
+      for y in y0..<y1 { for x in x0..<x1 where sheet.pixels[(y * sheet.width + x) * 3 + 1] < 128 { return true } }
+      return false
+    }
+    let left = sheet.width - plain.width  // the row labels' margin
+    let head = sheet.height - plain.height
+    #expect(ink(0, left, head, sheet.height))  // the row label
+    #expect(!ink(left + 8, left + 8 + 64, 0, 32))  // no thumbnail above the first column
+    let thumb = (sheet.height > 0 ? sheet.pixels[((8 + 16) * sheet.width + left + 8 + 64 + 8 + 32) * 3 ..< ((8 + 16) * sheet.width + left + 8 + 64 + 8 + 32) * 3 + 3] : [])
+    #expect(Array(thumb) == [255, 0, 0])  // the red thumbnail above the second
+    #expect(ink(left, sheet.width, 32, head))  // the column labels
+  }
 }
