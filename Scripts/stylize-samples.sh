@@ -17,7 +17,7 @@ PHOTOS=Datasets/samples/photos
 
 models=()
 for m in Models/*.h5; do
-  [ "$(basename "$m")" = vgg19.h5 ] || models+=("$m")
+  case "$(basename "$m")" in vgg19.h5|base.h5) ;; *) models+=("$m") ;; esac
 done
 if [ ${#models[@]} -eq 0 ]; then
   echo "stylize-samples: no trained model in Models/" >&2

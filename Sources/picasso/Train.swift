@@ -96,6 +96,12 @@ struct Train: ParsableCommand {
     valueName: "model"))
   var initWeights: String?
 
+  @Option(help: ArgumentHelp(
+    "Start a new run from this model's network weights (default: Models/base.h5 where it exists and has the same network; 'none' for random weights).",
+    discussion: "A base network turns photos into photos (Scripts/make-base.sh): a run starting from it keeps the photo's shapes from its first step instead of passing through texture.",
+    valueName: "model"))
+  var base: String?
+
   @Flag(help: "When training ends, store the weights in float16 (half the size; the checkpoint is dropped).")
   var float16 = false
 
@@ -129,6 +135,7 @@ struct Train: ParsableCommand {
                       && tvWeight == nil) else {
       throw ValidationError("--resume continues a run exactly; to change the learning rate or the loss weights, start from its weights with --init-weights.")
     }
+    guard base == nil || (!resume && initWeights == nil) else { throw usageError("--base starts a new run; leave it out with --resume or --init-weights") }
     guard initWeights == nil || (arch == nil && width == nil && blocks == nil) else {
       throw ValidationError("--init-weights takes the network from the model; leave out --arch, --width and --blocks.")
     }
@@ -148,6 +155,7 @@ struct Train: ParsableCommand {
   }
 
   private func train() throws {
+    var baseNote = ""
     let started = Date()  // --time counts from here: loading the networks and data is part of the run
     let data = try DatasetReader(dataset)
     let vggPath = try locateVGG(vgg)
@@ -207,6 +215,11 @@ struct Train: ParsableCommand {
       s.seed = seed
       s.dataset = dataset
       model = StyleModel(settings: s)
+      if let (path, start) = try baseNetwork(for: s.architecture) {
+        for (p, q) in zip(model.net.parameters, start.net.parameters) { p.copy(from: q) }
+        model.checkpoint = StyleModel.Checkpoint(iteration: 0, rngState: SplitMix64(seed: seed).state)
+        baseNote = ", from \(path)"
+      }
     }
     try checkWritableFile(output)
     let trainer = try Trainer(model: model, dataset: data, style: painting, vggPath: vggPath,
@@ -220,7 +233,7 @@ struct Train: ParsableCommand {
     let budget = time.flatMap(Self.seconds)
     let budgetNote = budget.map { ", at most \(ProgressBar.clock($0))" } ?? ""
     let threadNote = trainer.workers > 1 ? ", \(trainer.workers) threads" : ""
-    printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize)\(threadNote), iterations \(trainer.iteration + 1)…\(total)\(budgetNote)")
+    printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize)\(threadNote), iterations \(trainer.iteration + 1)…\(total)\(budgetNote)\(baseNote)")
 
     let secondsBefore = model.trainingSeconds
     let bar = ProgressBar(total: total - trainer.iteration, unit: "it")
@@ -290,6 +303,26 @@ struct Train: ParsableCommand {
 }
 
 extension Train {
+  /// The base network a new run starts from: --base (an error if it does not fit), else
+  /// Models/base.h5 beside the VGG weights when its network is the same; nil for random weights.
+  func baseNetwork(for architecture: TransformerNet.Architecture) throws -> (String, StyleModel)? {
+    if base == "none" { return nil }
+    let path: String
+    if let base {
+      path = base
+    } else {
+      let candidate = ((try? locateVGG(vgg)).map { ($0 as NSString).deletingLastPathComponent } ?? "Models") + "/base.h5"
+      guard FileManager.default.fileExists(atPath: candidate) else { return nil }
+      path = candidate
+    }
+    let model = try StyleModel.load(path)
+    guard model.settings.architecture == architecture else {
+      if base == nil { return nil }  // the default base is for the default network
+      throw PicassoError.badInput("\(path) has the network \(model.settings.architecture.string), not \(architecture.string)")
+    }
+    return (path, model)
+  }
+
   /// Beside the model: `NAME-loss.png` (train loss, averaged over windows, and validation
   /// loss, log scale) and `NAME-preview.png` (validation photos above, stylised below).
   func writeFigures(_ model: StyleModel, _ data: DatasetReader) throws {

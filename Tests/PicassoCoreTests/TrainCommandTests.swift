@@ -199,4 +199,34 @@ struct TrainCommandTests {
     #expect(short.stderr.contains("too short for one step"), "\(short.stderr)")
     #expect(!FileManager.default.fileExists(atPath: dir.file("s.h5")))
   }
+
+  /// --base: a new run starts from the base model's weights (the default base only where its
+  /// network is the same); a base of another network is refused, and so is --base with --resume.
+  @Test func newRunsStartFromABase() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try TrainingTests.photos(dir, count: 7)
+    _ = try runPicasso(["dataset", "--images", folder, "--output", dir.file("d.h5"), "--size", "32", "--val-count", "2"])
+    let common = ["--dataset", dir.file("d.h5"), "--style", dir.file("photos/p0.png"), "--vgg", Paths.vgg, "--width", "2", "--blocks", "1",
+                  "--checkpoint-every", "100", "--validate-every", "100"]
+    let made = try runPicasso(["train", "--output", dir.file("base.h5"), "--iterations", "2", "--seed", "5", "--base", "none"] + common)
+    #expect(made.status == 0, "\(made.stderr)")
+    // A learning rate too small to move anything: the run's weights are the base's.
+    let r = try runPicasso(["train", "--output", dir.file("m.h5"), "--iterations", "1", "--base", dir.file("base.h5"),
+                            "--learning-rate", "1e-30"] + common)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("from \(dir.file("base.h5"))"))
+    let base = try StyleModel.load(dir.file("base.h5")), model = try StyleModel.load(dir.file("m.h5"))
+    #expect(model.trainHistory.map(\.iteration) == [1])
+    for (p, q) in zip(base.net.parameters, model.net.parameters) { #expect(p.array == q.array) }
+    // Without --base the tiny network starts from random weights (Models/base.h5 is for the default network).
+    let fresh = try runPicasso(["train", "--output", dir.file("f.h5"), "--iterations", "1", "--learning-rate", "1e-30"] + common)
+    #expect(fresh.status == 0 && !fresh.stderr.contains("from "), "\(fresh.stderr)")
+    #expect(try StyleModel.load(dir.file("f.h5")).net.parameters[0].array != base.net.parameters[0].array)
+
+    try expectError(["train", "--output", dir.file("w.h5"), "--iterations", "1", "--base", dir.file("base.h5"), "--dataset", dir.file("d.h5"),
+                     "--style", dir.file("photos/p0.png"), "--vgg", Paths.vgg, "--width", "4", "--blocks", "1"], mentions: ["base.h5", "network"])
+    let both = try runPicasso(["train", "--output", dir.file("m.h5"), "--resume", "--base", dir.file("base.h5"), "--dataset", dir.file("d.h5")])
+    #expect(both.status == 2 && errorLine(both).contains("--base"), "\(both.stderr)")
+  }
 }
