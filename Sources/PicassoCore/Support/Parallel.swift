@@ -24,13 +24,37 @@ func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
 /// share of the batch). OpenBLAS's thread count is restored afterwards.
 func eachWorker(_ workers: Int, _ body: (Int) -> Void) {
   guard workers > 1 else { return body(0) }
-  let saved = blasThreads
-  blasThreads = 1
-  defer { blasThreads = saved }
+  WorkerRegions.enter()
+  defer { WorkerRegions.leave() }
   DispatchQueue.concurrentPerform(iterations: workers) { w in
     picasso_serial_begin()
     defer { picasso_serial_end() }
     body(w)
+  }
+}
+
+/// OpenBLAS's thread count is one setting for the process: the first of overlapping
+/// data-parallel regions (tests run trainers side by side) sets it to 1, the last restores it.
+private enum WorkerRegions {
+  static let lock = NSLock()
+  nonisolated(unsafe) static var active = 0
+  nonisolated(unsafe) static var savedThreads = 1
+
+  static func enter() {
+    lock.lock()
+    defer { lock.unlock() }
+    if active == 0 {
+      savedThreads = blasThreads
+      blasThreads = 1
+    }
+    active += 1
+  }
+
+  static func leave() {
+    lock.lock()
+    defer { lock.unlock() }
+    active -= 1
+    if active == 0 { blasThreads = savedThreads }
   }
 }
 
