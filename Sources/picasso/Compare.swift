@@ -34,7 +34,7 @@ struct Compare: ParsableCommand {
 
   @Option(help: ArgumentHelp(
     "Also judge this model against the same optimiser runs (repeatable): a snapshot of the same training run, or another model trained under the same objective.",
-    discussion: "Writes NAME-curve.png beside the sheet: equivalent iterations against each model's training minutes.",
+    discussion: "Writes NAME-curve.png beside the sheet: equivalent iterations (the mean over the photos) against training minutes, one line per folder of models (a run's snapshots).",
     valueName: "model"))
   var snapshot: [String] = []
 
@@ -269,19 +269,27 @@ struct Compare: ParsableCommand {
     }
     var curvePath: String?
     if !snapshotResults.isEmpty {
-      // Equivalent iterations against training minutes, one line per photo (beyond the
-      // optimiser's last iteration drawn at it).
-      let points = snapshotResults.map { ($0.trainingMinutes, $0.equivalentIterations) }
-        + [(styleModel.trainingSeconds / 60, results.map(\.equivalentIterations))]
-      let series = results.enumerated().map { k, r in
-        LinePlot.Series(
-          name: ((r.photo as NSString).lastPathComponent as NSString).deletingPathExtension.uppercased(),
-          color: LinePlot.palette[k % LinePlot.palette.count],
-          points: points.map { (x: $0.0, y: Double($0.1[k] ?? r.slowTotals.count)) }.sorted { $0.x < $1.x })
+      // Equivalent iterations (the mean over the photos; beyond the optimiser's last
+      // iteration counted at it) against training minutes, one line per training run: the
+      // models in one folder (a run's snapshots beside its model) are one run.
+      var runs: [String: [(x: Double, y: Double)]] = [:]
+      var order: [String] = []
+      let judged = snapshotResults.map { ($0.model, $0.trainingMinutes, $0.equivalentIterations) }
+        + [(model, styleModel.trainingSeconds / 60, results.map(\.equivalentIterations))]
+      for (path, minutes, equivalents) in judged {
+        let run = (path as NSString).deletingLastPathComponent
+        if runs[run] == nil { order.append(run) }
+        let mean = zip(equivalents, results).map { e, r in Double(e ?? r.slowTotals.count) }.reduce(0, +) / Double(max(results.count, 1))
+        runs[run, default: []].append((minutes, mean))
+      }
+      let series = order.enumerated().map { k, run in
+        LinePlot.Series(name: ((run as NSString).lastPathComponent).uppercased(), color: LinePlot.palette[k % LinePlot.palette.count],
+                        points: runs[run]!.sorted { $0.x < $1.x })
       }
       let path = (output as NSString).deletingPathExtension + "-curve.png"
       let from = initialization == "content" ? "PHOTO" : "NOISE"
-      try LinePlot(title: "EQUIVALENT L-BFGS ITERATIONS (FROM \(from))", xLabel: "TRAINING MINUTES", logY: false, series: series, yFloor: 0)
+      try LinePlot(title: "EQUIVALENT L-BFGS ITERATIONS FROM \(from), MEAN OF \(results.count)", xLabel: "TRAINING MINUTES", logY: false,
+                   series: series, yFloor: 0)
         .render().write(to: path)
       curvePath = path
     }
