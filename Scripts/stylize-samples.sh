@@ -3,7 +3,7 @@
 # (Datasets/samples/photos) through every bundled model (Models/*.h5 but vgg19.h5) into
 # OUT/MODEL/, then a contact sheet OUT/sheet.png with one row per photo: the photo, then one
 # column per model, in the order `ls Models` gives, each column headed by the model's name
-# (and its painting, where that file is here), each row by the photo's.
+# (and its painting, where a file of that name is here), each row by the photo's.
 #
 # Usage: Scripts/stylize-samples.sh [OUT]   (default OUT: stylized-samples). Needs
 # Scripts/setup.sh first (release build, sample photos).
@@ -43,14 +43,18 @@ for photo in "$PHOTOS"/*.png; do
     cells+=("$OUT/$(basename "$m" .h5)/photos/$(basename "$photo")")
   done
 done
-# Column headings: each model's name, and its painting above it where the file it was trained
-# on is here (picasso models --json names it).
+# Column headings: each model's name, and its painting above it where a file of that name is in
+# ../shared/data/styles or Datasets/samples/paintings (picasso models --json names it).
 labels="photo"
 thumbs="-"
 for m in "${models[@]}"; do
   labels+=",$(basename "$m" .h5)"
   painting="$("$PICASSO" models --json "$m" | sed -n 's/.*"painting" *: *"\([^"]*\)".*/\1/p' | head -1)"
-  if [ -n "$painting" ] && [ -f "$painting" ]; then thumbs+=",$painting"; else thumbs+=",-"; fi
+  found="-"
+  for dir in ../shared/data/styles Datasets/samples/paintings; do
+    if [ -n "$painting" ] && [ -f "$dir/$painting" ]; then found="$dir/$painting"; break; fi
+  done
+  thumbs+=",$found"
 done
 "$PICASSO" sheet --columns $((1 + ${#models[@]})) --column-labels "$labels" --column-images "$thumbs" \
   --row-labels "$(IFS=,; echo "${rows[*]}")" --output "$OUT/sheet.png" "${cells[@]}"
