@@ -56,6 +56,15 @@ struct TrainingTests {
     #expect { try PhotoDataset.findPhotos(in: [dir.file("nowhere")]) } throws: { "\($0)".contains("nowhere") }
   }
 
+  /// A 32 px dataset of 7 generated photos in `dir` (d.h5), and a generated painting; needs VGG.
+  static func trainingSet(_ dir: TemporaryFolder) throws -> (DatasetReader, RGBImage) {
+    let folder = try photos(dir, count: 7)
+    _ = try PhotoDataset.build(photos: try PhotoDataset.findPhotos(in: [folder]), sources: [folder], output: dir.file("d.h5"),
+                               size: 32, valCount: 2, seed: 1)
+    _ = try requireVGG(taps: ["relu2_2"])
+    return (try DatasetReader(dir.file("d.h5")), RGBImage(width: 32, height: 32, pixels: (0..<(32 * 32 * 3)).map { UInt8(($0 * 7) % 256) }))
+  }
+
   static func tinySettings(dataset: String) -> StyleModel.Settings {
     var s = StyleModel.Settings()
     s.architecture = .init(widths: [2, 4, 4], blocks: 1)
@@ -79,12 +88,7 @@ struct TrainingTests {
   func dataParallelStepEqualsOnePass(batch: Int, workers: Int) throws {
     let dir = TemporaryFolder()
     defer { dir.remove() }
-    let folder = try Self.photos(dir, count: 7)
-    _ = try PhotoDataset.build(photos: try PhotoDataset.findPhotos(in: [folder]), sources: [folder], output: dir.file("d.h5"),
-                               size: 32, valCount: 2, seed: 1)
-    let data = try DatasetReader(dir.file("d.h5"))
-    let style = RGBImage(width: 32, height: 32, pixels: (0..<(32 * 32 * 3)).map { UInt8(($0 * 7) % 256) })
-    _ = try requireVGG(taps: ["relu2_2"])
+    let (data, style) = try Self.trainingSet(dir)
     var settings = Self.tinySettings(dataset: dir.file("d.h5"))
     settings.batchSize = batch
     settings.weights.tv = 30  // TV is a sum over the batch, the others means: both kinds must weigh right
@@ -115,12 +119,7 @@ struct TrainingTests {
   func resumedTrainingEqualsUninterruptedTraining(workers: Int) throws {
     let dir = TemporaryFolder()
     defer { dir.remove() }
-    let folder = try Self.photos(dir, count: 7)
-    _ = try PhotoDataset.build(photos: try PhotoDataset.findPhotos(in: [folder]), sources: [folder], output: dir.file("d.h5"),
-                               size: 32, valCount: 2, seed: 1)
-    let data = try DatasetReader(dir.file("d.h5"))
-    let style = RGBImage(width: 32, height: 32, pixels: (0..<(32 * 32 * 3)).map { UInt8(($0 * 7) % 256) })
-    _ = try requireVGG(taps: ["relu2_2"])
+    let (data, style) = try Self.trainingSet(dir)
 
     // With a learning-rate schedule that halves the rate every 2 steps, across the resume point.
     var settings = Self.tinySettings(dataset: dir.file("d.h5"))
