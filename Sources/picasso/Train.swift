@@ -10,10 +10,12 @@ struct Train: ParsableCommand {
       keeps each photo's content (VGG19 features at --content-layers) and takes the painting's \
       style (Gram matrices at --style-layers). Checkpoints go into the model file itself \
       (weights, Adam state, iteration, random state), written atomically; --resume continues \
-      exactly where a run stopped. Ctrl-C writes a checkpoint and stops.
+      exactly where a run stopped. Ctrl-C writes a checkpoint and stops. A new run starts \
+      from Models/base.h5 (a network that keeps photos as they are) and splits each batch \
+      over the cores.
 
-      Example:
-        picasso train --dataset Datasets/photos-256.h5 --style starry_night.jpg --output Models/starry_night.h5
+      Example, a filter in an hour:
+        picasso train --dataset d.h5 --style starry.jpg --output starry.h5 --time 60m
       """)
 
   @Option(help: "The training set (from picasso dataset).")
