@@ -32,13 +32,16 @@ public final class Trainer {
   private final class Replica {
     let net: TransformerNet
     let objective: StyleObjective
+    /// The photos of each batch it takes, its input buffer, and its fraction of the batch.
+    let range: Range<Int>
     let input: Tensor
-    /// The share of the batch: input.n / batch size.
     let share: Float
     var gradient: Tensor?
     var report = LossReport()
-    init(net: TransformerNet, objective: StyleObjective, input: Tensor, share: Float) {
-      (self.net, self.objective, self.input, self.share) = (net, objective, input, share)
+    init(net: TransformerNet, objective: StyleObjective, range: Range<Int>, batch: Int, size: Int) {
+      (self.net, self.objective, self.range) = (net, objective, range)
+      input = Tensor(shape: [range.count, 3, size, size])
+      share = Float(range.count) / Float(batch)
     }
   }
 
@@ -64,10 +67,11 @@ public final class Trainer {
     objective = try makeObjective()
     var replicas: [Replica] = []
     for w in 0..<self.workers {
-      let range = Self.share(w, of: self.workers, batch: s.batchSize)
+      // Contiguous shares, as even as can be.
+      let range = (w * s.batchSize / self.workers)..<((w + 1) * s.batchSize / self.workers)
       replicas.append(Replica(
         net: w == 0 ? model.net : TransformerNet(s.architecture), objective: w == 0 ? objective : try makeObjective(),
-        input: Tensor(shape: [range.count, 3, dataset.size, dataset.size]), share: Float(range.count) / Float(s.batchSize)))
+        range: range, batch: s.batchSize, size: dataset.size))
     }
     self.replicas = replicas
     adam = Adam(learningRate: s.learningRate)
@@ -83,11 +87,6 @@ public final class Trainer {
     }
   }
 
-  /// The photos of the batch that worker `w` of `workers` takes: contiguous, as even as can be.
-  static func share(_ w: Int, of workers: Int, batch: Int) -> Range<Int> {
-    (w * batch / workers)..<((w + 1) * batch / workers)
-  }
-
   /// One Adam step on a random batch (random horizontal flips). Throws, before touching the
   /// weights, when the loss is not finite.
   ///
@@ -101,8 +100,7 @@ public final class Trainer {
     let flips = (0..<batchSize).map { _ in rng.next() & 1 == 1 }
     let net = model.net
     for (w, r) in replicas.enumerated() {
-      let range = Self.share(w, of: workers, batch: batchSize)
-      try dataset.read(.train, indices: Array(indices[range]), flips: Array(flips[range]), into: r.input)
+      try dataset.read(.train, indices: Array(indices[r.range]), flips: Array(flips[r.range]), into: r.input)
       if w > 0 { for (p, q) in zip(r.net.parameters, net.parameters) { p.copy(from: q) } }
     }
     eachWorker(workers) { w in

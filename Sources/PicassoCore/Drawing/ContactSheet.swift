@@ -16,14 +16,7 @@ public func labelledSheet(_ rows: [[(image: RGBImage?, label: [String])]], cell:
   for (r, row) in rows.enumerated() {
     for (c, entry) in row.enumerated() {
       let left = gap + c * (cell + gap), top = gap + r * (rowHeight + gap)
-      if let image = entry.image {
-        let tile = image.resized(longSide: cell)
-        let x0 = left + (cell - tile.width) / 2, y0 = top + (cell - tile.height) / 2
-        for y in 0..<tile.height {
-          let src = y * tile.width * 3, dst = ((y0 + y) * width + x0) * 3
-          sheet.pixels.replaceSubrange(dst..<(dst + tile.width * 3), with: tile.pixels[src..<(src + tile.width * 3)])
-        }
-      }
+      if let image = entry.image { sheet.paste(image, fittedInto: left, top, width: cell, height: cell) }
       for (k, text) in entry.label.enumerated() {
         sheet.draw(text, x: left, y: top + cell + 2 * scale + k * 9 * scale, scale: scale)
       }
@@ -54,19 +47,9 @@ public func headedSheet(
   let width = labelWidth + columns * cell + (columns + 1) * gap
   let height = headHeight + rows.count * cell + (rows.count + 1) * gap
   var sheet = RGBImage(width: width, height: height, pixels: [UInt8](repeating: 255, count: width * height * 3))
-  func paste(_ image: RGBImage, left: Int, top: Int, box: Int, boxHeight: Int) {
-    let tile = image.width * boxHeight >= image.height * box
-      ? image.resized(width: box, height: max(1, image.height * box / image.width))
-      : image.resized(width: max(1, image.width * boxHeight / image.height), height: boxHeight)
-    let x0 = left + (box - tile.width) / 2, y0 = top + (boxHeight - tile.height) / 2
-    for y in 0..<tile.height {
-      let src = y * tile.width * 3, dst = ((y0 + y) * width + x0) * 3
-      sheet.pixels.replaceSubrange(dst..<(dst + tile.width * 3), with: tile.pixels[src..<(src + tile.width * 3)])
-    }
-  }
   for c in 0..<columns {
     let left = labelWidth + gap + c * (cell + gap)
-    if c < columnImages.count, let thumb = columnImages[c] { paste(thumb, left: left, top: gap, box: cell, boxHeight: thumbHeight) }
+    if c < columnImages.count, let thumb = columnImages[c] { sheet.paste(thumb, fittedInto: left, gap, width: cell, height: thumbHeight) }
     if c < columnLabels.count {
       let text = fit(columnLabels[c], cell)
       sheet.draw(text, x: left + (cell - BitmapFont.measure(text, scale: scale)) / 2, y: gap + thumbHeight + scale, scale: scale)
@@ -76,8 +59,23 @@ public func headedSheet(
     let top = headHeight + gap + r * (cell + gap)
     if r < rowLabels.count { sheet.draw(fit(rowLabels[r], labelWidth - gap), x: gap, y: top + (cell - 7 * scale) / 2, scale: scale) }
     for (c, image) in row.enumerated() {
-      if let image { paste(image, left: labelWidth + gap + c * (cell + gap), top: top, box: cell, boxHeight: cell) }
+      if let image { sheet.paste(image, fittedInto: labelWidth + gap + c * (cell + gap), top, width: cell, height: cell) }
     }
   }
   return sheet
+}
+
+extension RGBImage {
+  /// Draws `image` scaled to fit a `width` × `height` box at (left, top), aspect ratio kept,
+  /// centred (the box must lie inside this image).
+  mutating func paste(_ image: RGBImage, fittedInto left: Int, _ top: Int, width boxWidth: Int, height boxHeight: Int) {
+    let tile = image.width * boxHeight >= image.height * boxWidth
+      ? image.resized(width: boxWidth, height: max(1, image.height * boxWidth / image.width))
+      : image.resized(width: max(1, image.width * boxHeight / image.height), height: boxHeight)
+    let x0 = left + (boxWidth - tile.width) / 2, y0 = top + (boxHeight - tile.height) / 2
+    for y in 0..<tile.height {
+      let src = y * tile.width * 3, dst = ((y0 + y) * width + x0) * 3
+      pixels.replaceSubrange(dst..<(dst + tile.width * 3), with: tile.pixels[src..<(src + tile.width * 3)])
+    }
+  }
 }
