@@ -13,7 +13,8 @@ let package = Package(
     .library(name: "PicassoCore", targets: ["PicassoCore"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // MARK: - Public API
@@ -23,10 +24,17 @@ let package = Package(
       dependencies: ["COpenBLAS", "CHDF5", "CPNG", "CJPEG", "CKernels"],
       swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
     ),
+    // ONNX export: Sources/PicassoONNX/onnx.pb.swift is generated from onnx.proto by
+    // Scripts/generate-onnx-proto.sh and committed (the protoc plugin takes minutes to build).
+    .target(
+      name: "PicassoONNX",
+      dependencies: ["PicassoCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+    ),
     .executableTarget(
       name: "picasso",
       dependencies: [
         "PicassoCore",
+        "PicassoONNX",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -48,7 +56,7 @@ let package = Package(
 
     // MARK: - Tests
 
-    .testTarget(name: "PicassoCoreTests", dependencies: ["PicassoCore", "picasso-fuzz", "CPNG", "CJPEG", "CKernels"]),
+    .testTarget(name: "PicassoCoreTests", dependencies: ["PicassoCore", "PicassoONNX", "picasso-fuzz", "CPNG", "CJPEG", "CKernels"]),
   ],
   swiftLanguageModes: [.v5]
 )

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Fuzzes everything that reads untrusted bytes with libFuzzer and AddressSanitizer: the PNG
 # and JPEG decoders, the EXIF orientation parser, the model-file loader (bytes, and
-# model-values: well-formed files with fuzzed numbers) and the dataset reader
-# (Sources/picasso-fuzz). Seeds are written by the project's own writers; each target
+# model-values: well-formed files with fuzzed numbers), the dataset reader and the PyTorch
+# state dict reader of picasso import (Sources/picasso-fuzz). Seeds are written by the project's own writers; each target
 # runs a fixed number of executions, and any crash, hang (>10 s), allocation over 1 GB or
 # use of memory beyond 2.5 GB is a finding, saved under .build-fuzz/findings/.
 #
-#   Scripts/fuzz.sh [EXECUTIONS_PER_TARGET] [TARGET…]     (default 100000; all six targets)
+#   Scripts/fuzz.sh [EXECUTIONS_PER_TARGET] [TARGET…]     (default 100000; all seven targets)
 #
 # Replay a finding (or a regression input in Tests/Fuzz) with the plain build:
 #   swift build --product picasso-fuzz && .build/debug/picasso-fuzz TARGET FILE
@@ -17,7 +17,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs=${1:-100000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(png jpeg exif model model-values dataset)
+[ ${#targets[@]} -gt 0 ] || targets=(png jpeg exif model model-values dataset pytorch)
 work=.build-fuzz
 mkdir -p "$work/findings"
 

@@ -8,6 +8,9 @@ import PicassoCore
 
 enum FuzzTarget: String, CaseIterable {
   case png, jpeg, exif, model, dataset
+  /// A PyTorch state dict (`picasso import`): the zip and legacy readers, the restricted
+  /// unpickler and the mapping onto the network.
+  case pytorch
   /// Structure-aware: a well-formed (checksummed) model file whose numbers come from the
   /// input, where byte-level mutations of a checksummed file would only meet the checksums.
   case modelValues = "model-values"
@@ -32,6 +35,11 @@ enum FuzzTarget: String, CaseIterable {
         writeModel(values: bytes, to: path)
         guard let model = try? StyleModel.load(path) else { return }
         _ = model.net.parameterCount
+      }
+    case .pytorch:
+      withTemporaryFile(bytes) { path in
+        guard let dict = try? TorchStateDict.read(path) else { return }
+        _ = try? StyleModel.fromPyTorch(dict, source: path)
       }
     case .dataset:
       withTemporaryFile(bytes) { path in
@@ -154,6 +162,16 @@ func writeSeeds(to folder: String) throws {
   func record(_ selector: UInt8, _ value: UInt64) -> [UInt8] { [selector] + (0..<8).reversed().map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
   try Data(record(2, 3) + record(1, 4) + record(0x80 | 3, (1.0 / 255).bitPattern)).write(to: URL(fileURLWithPath: "\(values)/blocks-widths"))
   try Data((0..<5).flatMap { record(10, UInt64($0)) }).write(to: URL(fileURLWithPath: "\(values)/history"))
+  // State dicts made by PyTorch (Tests/PyTorch/make_fixture.py), zip and legacy, and a
+  // pickle that calls os.system.
+  let pytorch = try dir("pytorch")
+  let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Tests/PyTorch")
+  for name in ["transformer_small.pth", "transformer_small_legacy.pth"] {
+    try FileManager.default.copyItem(at: fixtures.appendingPathComponent(name), to: URL(fileURLWithPath: "\(pytorch)/\(name)"))
+  }
+  try Data([0x80, 0x02] + Array("cos\nsystem\n".utf8) + [0x58, 2, 0, 0, 0] + Array("ls".utf8) + [0x85, 0x52, 0x2E])
+    .write(to: URL(fileURLWithPath: "\(pytorch)/system.pkl"))
   let photos = try dir("photos-for-dataset")
   for k in 0..<3 { try picture(10 + k, 9).write(to: "\(photos)/p\(k).png") }
   _ = try PhotoDataset.build(photos: (0..<3).map { "\(photos)/p\($0).png" }, sources: [photos], output: "\(dataset)/tiny.h5",

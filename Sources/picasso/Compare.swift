@@ -13,7 +13,8 @@ struct Compare: ParsableCommand {
       defaults: from the photo, or from noise with --init random; step 1, history 100) \
       under the objective stored in the model: its loss layers and weights, the same VGG \
       weights, the painting at the size the model was trained with (or at \
-      --style-size). Reports wall time (the model's as the fastest of three warm passes, \
+      --style-size; 512 px for a model from picasso import, whose objective is not known: \
+      it is judged under picasso train's defaults). Reports wall time (the model's as the fastest of three warm passes, \
       as when it filters a folder), content, style (total and per layer), TV and total loss for every \
       output; the "equivalent iterations" (the \
       first L-BFGS iteration whose total loss is below the model's, from the loss recorded \
@@ -154,7 +155,9 @@ struct Compare: ParsableCommand {
     let paintingFull = try RGBImage.read(style)
     // By default the painting at the size the model learned it from: the network's strokes
     // have that scale in pixels at any photo size.
-    let styleSide = styleSize ?? max(16, s.styleSize.max() ?? s.imageSize)
+    // An imported model does not know its painting's size: 512 px, as picasso optimize sees it.
+    let learned = s.styleSize.max() ?? 0
+    let styleSide = styleSize ?? (learned > 0 ? max(16, learned) : 512)
     let painting = paintingFull.resized(longSide: styleSide)
     let vggPath = try locateVGG(vgg)
     let net: VGG

@@ -40,6 +40,9 @@ struct Models: ParsableCommand {
     /// Every validation loss: [iteration, content, style, tv, total].
     var validationHistory: [[Double]]
     var resumable: Bool
+    /// For a model from picasso import: the file it came from (its painting and loss
+    /// settings are unknown).
+    var importedFrom: String?
   }
 
   struct Losses: Codable {
@@ -109,7 +112,7 @@ struct Models: ParsableCommand {
         Losses(iteration: $0.iteration, content: $0.losses.content, style: $0.losses.style, tv: $0.losses.tv, total: $0.losses.total)
       },
       validationHistory: model.valHistory.map { [Double($0.iteration), $0.losses.content, $0.losses.style, $0.losses.tv, $0.losses.total] },
-      resumable: model.checkpoint != nil)
+      resumable: model.checkpoint != nil, importedFrom: s.importedFrom.isEmpty ? nil : s.importedFrom)
   }
 
   func table(_ entries: [Entry]) -> String {
@@ -124,6 +127,10 @@ struct Models: ParsableCommand {
       let losses = e.validation.map { v in
         String(format: "%.3g (%.3g, %.3g, %.3g) validation @%d", v.total, v.content, v.style, v.tv, v.iteration)
       } ?? e.total.map { String(format: "%.3g (%.3g, %.3g, %.3g) last batch", $0, e.content!, e.style!, e.tv!) } ?? "-"
+      if let source = e.importedFrom {
+        return [((e.file as NSString).lastPathComponent as NSString).deletingPathExtension, "unknown", network,
+                String(format: "%.1f MB %@", e.megabytes, e.weights == "float16" ? "f16" : "f32"), "imported from \(source)", "unknown", "-"]
+      }
       return [((e.file as NSString).lastPathComponent as NSString).deletingPathExtension, e.painting, network,
               String(format: "%.1f MB %@", e.megabytes, e.weights == "float16" ? "f16" : "f32"), trained,
               "\(fmt(e.contentWeight))/\(fmt(e.styleWeight))/\(fmt(e.tvWeight))", losses]

@@ -15,11 +15,13 @@ struct Picasso: ParsableCommand {
       models    List trained models: painting, network, training, losses.
       compare   A model against the slow optimiser: times, losses, a sheet.
       sheet     Put images side by side in a grid.
+      export    Write a model as ONNX (onnxruntime, browsers, phones).
+      import    Read a fast_neural_style model from PyTorch (.pth).
       bench     Time the hot paths against the machine's GEMM ceiling.
       info      The CPU, its vector extensions and the kernels picasso runs on it.
       """,
     version: PicassoVersion.string,
-    subcommands: [Optimize.self, Dataset.self, Train.self, Stylize.self, Models.self, Compare.self, Sheet.self, Bench.self, Info.self]
+    subcommands: [Optimize.self, Dataset.self, Train.self, Stylize.self, Models.self, Compare.self, Sheet.self, Export.self, Import.self, Bench.self, Info.self]
   )
 
   static func main() {

@@ -7,7 +7,8 @@ import Foundation
 /// `format`, `kind` = "picasso-style-model", `widths`, `blocks`, `output_scale`,
 /// `style_name`, `style_size`, `content_layers`, `style_layers`, `content_weight`,
 /// `style_weight`, `tv_weight`, `image_size`, `batch_size`, `learning_rate`, `lr_decay_every`,
-/// `lr_decay_factor` (optional: files without them have a constant rate), `iterations`
+/// `lr_decay_factor` (optional: files without them have a constant rate), `imported_from`
+/// (optional: models made by `picasso import`), `iterations`
 /// (planned), `seed`, `dataset`, `training_seconds`; datasets `params/<name>` (float32), `history/train` and
 /// `history/val` ([n, 5]: iteration, content, style, tv, total). With `weights_dtype` =
 /// "float16" the parameters are stored as IEEE half-precision bit patterns (uint16): half
@@ -41,6 +42,10 @@ public final class StyleModel {
     public var iterations = 40000
     public var seed: UInt64 = 0
     public var dataset = ""
+    /// Where the weights came from when they were not trained here (`picasso import`): the
+    /// source file's name. Such a model's painting and loss settings are unknown (attribute
+    /// `imported_from`, absent for trained models).
+    public var importedFrom = ""
     public init() {}
 
     /// The learning rate of the step that follows `iteration` completed ones.
@@ -123,6 +128,7 @@ public final class StyleModel {
       try file.setAttribute("seed", .string(String(s.seed)))
       try file.setAttribute("dataset", .string(s.dataset))
       try file.setAttribute("training_seconds", .numbers([trainingSeconds]))
+      if !s.importedFrom.isEmpty { try file.setAttribute("imported_from", .string(s.importedFrom)) }
       try file.setAttribute("weights_dtype", .string(float16 ? "float16" : "float32"))
       for (name, p) in zip(net.parameterNames, net.parameters) {
         if float16 {
@@ -221,6 +227,7 @@ public final class StyleModel {
     s.iterations = try integer("iterations", 0...Int(Int32.max))
     s.seed = UInt64(try file.string("seed")) ?? 0
     s.dataset = try file.string("dataset")
+    if file.hasAttribute("imported_from") { s.importedFrom = try file.string("imported_from") }
     let model = StyleModel(settings: s)
     model.trainingSeconds = (try? file.number("training_seconds")) ?? 0
     let half = (try? file.string("weights_dtype")) == "float16"
