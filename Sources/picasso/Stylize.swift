@@ -17,6 +17,7 @@ struct Stylize: ParsableCommand {
       Examples:
         picasso stylize --model Models/starry_night.h5 photo.jpg
         picasso stylize --model Models/starry_night.h5 --output-dir painted --format jpg holiday/
+        picasso stylize --model Models/starry_night.h5 --shard 2/8 --output-dir painted archive/
       """)
 
   @Option(help: "The trained model (.h5 from picasso train).")
@@ -52,6 +53,17 @@ struct Stylize: ParsableCommand {
   @Option(help: "Side in pixels of the tiles large photos are rendered in (a multiple of 4; memory grows with its square).")
   var tileSize = 512
 
+  @Option(help: ArgumentHelp(
+    "Render only the I-th of N parts of the photos (1 ≤ I ≤ N), for N machines or jobs sharing one folder.",
+    discussion: """
+      The photos are sorted by their output path and dealt out in turn, so the parts are the \
+      same whatever order files are listed in and whichever part runs first, and the N parts \
+      together render every photo exactly once. Under mpirun (Open MPI) without --shard, \
+      each rank takes the part of its rank.
+      """,
+    valueName: "I/N"))
+  var shard: String?
+
   @OptionGroup var imageLimit: ImageLimit
 
   func validate() throws {
@@ -64,7 +76,13 @@ struct Stylize: ParsableCommand {
 
   func run() throws {
     imageLimit.apply()
-    try reportingErrors(stylize)
+    let part: Shard?
+    do {
+      part = try shard.map(Shard.init(parsing:)) ?? Shard.fromMPI(ProcessInfo.processInfo.environment)
+    } catch {
+      throw usageError("\(error)")
+    }
+    try reportingErrors { try stylize(part) }
   }
 
   /// A --json line.
@@ -105,16 +123,18 @@ struct Stylize: ParsableCommand {
     ((outputDir as NSString).appendingPathComponent(relative) as NSString).deletingPathExtension + "." + format
   }
 
-  private func stylize() throws {
+  private func stylize(_ part: Shard?) throws {
     let styleModel = try StyleModel.load(model)
     let stylizer = Stylizer(net: styleModel.net)
     stylizer.tileSide = tileSize
-    let all = try jobs()
-    guard !all.isEmpty else { throw PicassoError.badInput("no JPEG or PNG photos in \(inputs.joined(separator: ", "))") }
+    let found = try jobs()
+    guard !found.isEmpty else { throw PicassoError.badInput("no JPEG or PNG photos in \(inputs.joined(separator: ", "))") }
+    let all = part.map { p in p.select(found, by: \.output) } ?? found
     try prepareOutputFolder()
     let todo = overwrite ? all : all.filter { !FileManager.default.fileExists(atPath: $0.output) }
     let skipped = all.count - todo.count
     printErr("stylize: \(todo.count) photo\(todo.count == 1 ? "" : "s") → \(outputDir)"
+      + (part.map { " (part \($0.index)/\($0.count): \(all.count) of \(found.count) photos)" } ?? "")
       + (skipped > 0 ? " (\(skipped) already done; --overwrite to redo)" : ""))
     Interrupt.install()
 

@@ -119,4 +119,51 @@ struct StylizeCommandTests {
     let table = try runPicasso(["models", dir.path])
     #expect(table.status == 1 && table.stdout.contains("4-8-8, 1 blocks") && errorLine(table).contains("notes.h5"), "\(table)")
   }
+
+  /// --shard I/N: the parts together render every photo once (broken files fail in exactly one
+  /// part), a part does not depend on listing order or on other parts, a rerun resumes it, and
+  /// mpirun's rank stands in for --shard.
+  @Test func shardsSplitAFolderExactlyOnce() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let model = try Self.model(dir)
+    let folder = try TrainingTests.photos(dir, count: 7)  // + broken.jpg
+    let out = dir.file("out")
+    var rendered: [String] = []
+    var failures = 0
+    for i in 1...3 {
+      let r = try runPicasso(["stylize", "--model", model, "--output-dir", out, "--json", "--shard", "\(i)/3", folder])
+      rendered += r.stdout.split(separator: "\n").map(String.init)
+      failures += r.stderr.components(separatedBy: "failed: ").count - 1
+      #expect(r.stderr.contains("part \(i)/3"), "\(r.stderr)")
+    }
+    #expect(rendered.count == 7 && Set(rendered).count == 7 && failures == 1, "\(rendered)")
+    let again = try runPicasso(["stylize", "--model", model, "--output-dir", out, "--shard", "2/3", folder])
+    #expect(again.stderr.contains("already done"), "\(again.stderr)")
+    // Under mpirun: rank 1 of 3 is part 2/3.
+    let mpi = try runPicasso(["stylize", "--model", model, "--output-dir", dir.file("mpi"), "--json", folder],
+                             environment: ["OMPI_COMM_WORLD_RANK": "1", "OMPI_COMM_WORLD_SIZE": "3"])
+    let direct = try runPicasso(["stylize", "--model", model, "--output-dir", dir.file("direct"), "--json", "--shard", "2/3", folder])
+    func names(_ r: PicassoRun) -> [String] {
+      r.stdout.split(separator: "\n").map { ($0.split(separator: ",").first { $0.contains("\"input\"") } ?? "").description }.sorted()
+    }
+    #expect(!names(mpi).isEmpty && names(mpi) == names(direct), "\(mpi.stderr)")
+    for bad in ["3/2", "0/0", "x", "1/", "-1/2"] {
+      let r = try runPicasso(["stylize", "--model", model, "--shard=\(bad)", folder])
+      #expect(r.status == 2 && r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("--shard"), "\(bad): \(r.stderr)")
+    }
+  }
+
+  @Test func shardsDoNotDependOnListingOrder() throws {
+    let items = (0..<23).map { "photos/p\($0 * 7 % 23).png" }
+    var parts: [[String]] = []
+    for i in 1...4 {
+      let shard = try Shard(index: i, count: 4)
+      let a = shard.select(items, by: { $0 }), b = shard.select(items.reversed(), by: { $0 })
+      #expect(a == b)
+      #expect(a.count == 5 || a.count == 6)
+      parts.append(a)
+    }
+    #expect(parts.flatMap { $0 }.sorted() == items.sorted())
+  }
 }
