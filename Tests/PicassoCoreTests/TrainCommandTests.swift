@@ -24,6 +24,25 @@ struct TrainCommandTests {
     #expect(!FileManager.default.fileExists(atPath: dir.file("e.h5")))
   }
 
+  /// --exclude leaves out photos by contents (a renamed copy too); --photo-size is recorded
+  /// and checked against --size.
+  @Test func datasetExcludesAndRecordsPhotoSize() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try TrainingTests.photos(dir, count: 7)
+    try FileManager.default.copyItem(atPath: folder + "/p0.png", toPath: dir.file("judged-on.png"))
+    let r = try runPicasso(["dataset", "--images", folder, "--output", dir.file("d.h5"), "--size", "32", "--val-count", "2",
+                            "--photo-size", "64", "--exclude", dir.file("judged-on.png"), folder + "/p2.png"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stderr.contains("left out 2 photos") && r.stderr.contains("3 train and 2 validation images"), "\(r.stderr)")
+    let file = try HDF5File(dir.file("d.h5"))
+    #expect(try file.number("photo_size") == 64)
+    try expectError(["dataset", "--images", folder, "--output", dir.file("e.h5"), "--size", "32", "--photo-size", "16"],
+                    mentions: ["--photo-size"])
+    try expectError(["dataset", "--images", folder, "--output", dir.file("e.h5"), "--exclude", dir.file("none.png")],
+                    mentions: ["none.png"])
+  }
+
   @Test func trainRefusesBadInput() throws {
     try expectError(["train", "--dataset", "x.h5", "--style", "s.png", "--output", "m.h5", "--arch", "c9s1-32,d64", "--blocks", "2"],
                     mentions: ["--arch", "not both"])

@@ -20,6 +20,18 @@ struct TrainingTests {
     return folder
   }
 
+  /// keepScale crops the photo as it is: the centre crop of a 64×48 picture is its middle
+  /// 32×32 pixels, where the default scales the shorter side to 32 first.
+  @Test func cropsKeepThePhotosScale() throws {
+    var pixels: [UInt8] = []
+    for y in 0..<48 { for x in 0..<64 { pixels += [UInt8(x * 4), UInt8(y * 5), 7] } }
+    let photo = RGBImage(width: 64, height: 48, pixels: pixels)
+    let kept = PhotoDataset.centreCrop(photo, size: 32, keepScale: true)
+    #expect(kept.pixels[0] == UInt8(16 * 4) && kept.pixels[1] == UInt8(8 * 5))  // pixel (16, 8) of the photo
+    let scaled = PhotoDataset.centreCrop(photo, size: 32)
+    #expect(scaled.pixels[0] != kept.pixels[0])
+  }
+
   @Test func datasetHoldsCentreCropsAndListsBadFiles() throws {
     let dir = TemporaryFolder()
     defer { dir.remove() }

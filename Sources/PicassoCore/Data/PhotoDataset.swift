@@ -27,15 +27,18 @@ public enum PhotoDataset {
   }
 
   /// The photo scaled so its shorter side is `size`, then centre-cropped to size × size.
-  public static func centreCrop(_ image: RGBImage, size: Int) -> RGBImage {
-    crops(image, size: size, count: 1, rng: nil)[0]
+  public static func centreCrop(_ image: RGBImage, size: Int, keepScale: Bool = false) -> RGBImage {
+    crops(image, size: size, count: 1, rng: nil, keepScale: keepScale)[0]
   }
 
   /// `count` crops of size × size: the first centred, the others at random positions of the
   /// photo scaled so its shorter side is between `size` and 2·size (as large as the photo allows).
-  public static func crops(_ image: RGBImage, size: Int, count: Int, rng: UnsafeMutablePointer<SplitMix64>?) -> [RGBImage] {
+  /// With `keepScale`, every crop is taken from the photo as it is (enlarged only if its
+  /// shorter side is under `size`).
+  public static func crops(_ image: RGBImage, size: Int, count: Int, rng: UnsafeMutablePointer<SplitMix64>?,
+                           keepScale: Bool = false) -> [RGBImage] {
     let short = min(image.width, image.height)
-    let target = count > 1 ? min(max(short, size), 2 * size) : size
+    let target = keepScale ? max(short, size) : count > 1 ? min(max(short, size), 2 * size) : size
     let scale = Double(target) / Double(short)
     let w = max(size, Int((Double(image.width) * scale).rounded()))
     let h = max(size, Int((Double(image.height) * scale).rounded()))
@@ -65,11 +68,13 @@ public enum PhotoDataset {
   }
 
   /// Builds the dataset file: photos shuffled by `seed`, the first `valCount` readable ones
-  /// to val (centre crops), the rest to train (`cropsPerImage` crops each). Unreadable files
-  /// are skipped and listed. Written to a temporary file and renamed at the end.
+  /// to val (centre crops), the rest to train (`cropsPerImage` crops each). With `photoSide`,
+  /// each photo is first scaled so its longer side is `photoSide` and cropped at that scale
+  /// (the scale photos are rendered at), else as `crops` says. Unreadable files are skipped
+  /// and listed. Written to a temporary file and renamed at the end.
   public static func build(
     photos: [String], sources: [String], output: String, size: Int, valCount: Int, cropsPerImage: Int = 1,
-    seed: UInt64, progress: (Int) -> Void = { _ in }
+    photoSide: Int? = nil, seed: UInt64, progress: (Int) -> Void = { _ in }
   ) throws -> Summary {
     var rng = SplitMix64(seed: seed)
     var order = photos
@@ -89,16 +94,19 @@ public enum PhotoDataset {
       }
       for (i, path) in order.enumerated() {
         defer { progress(i + 1) }
-        let image: RGBImage
+        var image: RGBImage
         do {
           image = try RGBImage.read(path)
+          if let photoSide { image = image.resized(longSide: photoSide) }
         } catch {
           summary.skipped.append((path, "\(error)"))
           continue
         }
         let toVal = summary.val < valCount
         let name = toVal ? "val/images" : "train/images"
-        let pieces = toVal ? [centreCrop(image, size: size)] : crops(image, size: size, count: cropsPerImage, rng: &rng)
+        let atScale = photoSide != nil
+        let pieces = toVal ? [centreCrop(image, size: size, keepScale: atScale)]
+          : crops(image, size: size, count: cropsPerImage, rng: &rng, keepScale: atScale)
         for piece in pieces {
           pending[name]!.append(contentsOf: planar(piece))
           if toVal { summary.val += 1 } else { summary.train += 1 }
@@ -112,6 +120,7 @@ public enum PhotoDataset {
       try file.setAttribute("format", .numbers([formatVersion]))
       try file.setAttribute("sources", .strings(sources))
       try file.setAttribute("seed", .numbers([Double(seed)]))
+      if let photoSide { try file.setAttribute("photo_size", .numbers([Double(photoSide)])) }
       file.flush()
     }
     summary.bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
