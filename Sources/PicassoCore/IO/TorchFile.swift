@@ -26,9 +26,13 @@ public struct TorchStateDict {
   public subscript(name: String) -> Entry? { entries.first { $0.name == name } }
 
   public static func read(_ path: String) throws -> TorchStateDict {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw PicassoError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+    guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else {
+      throw PicassoError.file(path, "no such file")
     }
+    // Not read at all when empty: FileManager.contents leaks its buffer on an empty file
+    // (swift-foundation, seen under LeakSanitizer while fuzzing).
+    guard size > 0 else { throw PicassoError.file(path, "an empty file, not a PyTorch state dict") }
+    guard let data = FileManager.default.contents(atPath: path) else { throw PicassoError.file(path, "cannot read the file") }
     let bytes = [UInt8](data)
     do {
       if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return try readZip(bytes) }
