@@ -79,8 +79,7 @@ public struct TorchStateDict {
     // The storages follow in the order of that list: an int64 element count, then the data.
     var storages: [String: [UInt8]] = [:]
     var offset = unpickler.position
-    let root0 = root
-    let sizes = Dictionary(referencedStorages(root0).map { ($0.root?.key ?? $0.key, $0.elementSize) }, uniquingKeysWith: { a, _ in a })
+    let sizes = Dictionary(referencedStorages(root).map { ($0.root?.key ?? $0.key, $0.elementSize) }, uniquingKeysWith: { a, _ in a })
     for value in keyValues {
       guard case .string(let key) = value else { throw Malformed("a storage key that is \(kind(value))") }
       guard offset + 8 <= bytes.count else { throw Malformed("the file ends before storage \(key)") }
