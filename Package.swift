@@ -21,7 +21,7 @@ let package = Package(
 
     .target(
       name: "PicassoCore",
-      dependencies: ["COpenBLAS", "CHDF5", "CPNG", "CJPEG", "CKernels"],
+      dependencies: ["COpenBLAS", "CHDF5", "CPNG", "CJPEG", "CKernels", "CMPI"],
       swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
     ),
     // ONNX export: Sources/PicassoONNX/onnx.pb.swift is generated from onnx.proto by
@@ -43,11 +43,13 @@ let package = Package(
     // it replays inputs, such as the regression files in Tests/Fuzz.
     .executableTarget(name: "picasso-fuzz", dependencies: ["PicassoCore"]),
 
-    // MARK: - C libraries (Debian: libopenblas-dev, libhdf5-dev, libpng-dev, libjpeg-dev)
+    // MARK: - C libraries (Debian: libopenblas-dev, libhdf5-dev, libpng-dev, libjpeg-dev, libopenmpi-dev)
 
     .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
     .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    // Open MPI, for training across processes under mpirun (Debian: libopenmpi-dev).
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
     // libjpeg reports errors by longjmp, which Swift cannot call: the decoder and encoder
     // live in C (CJPEG/jpeg_shim.c) and hand back plain return codes and messages.
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),

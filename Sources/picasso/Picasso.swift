@@ -179,10 +179,23 @@ func checkWritableFile(_ path: String) throws {
 enum Interrupt {
   nonisolated(unsafe) static var requested = false
 
-  static func install() {
+  /// The write end of a pipe that the handler writes one byte to (with `install(wake: true)`),
+  /// for a thread that must act on the signal at once.
+  nonisolated(unsafe) static var wakeFD: Int32 = -1
+  nonisolated(unsafe) static var wakeReadFD: Int32 = -1
+
+  static func install(wake: Bool = false) {
+    if wake && wakeFD < 0 {
+      var fds: [Int32] = [-1, -1]
+      if pipe(&fds) == 0 { (wakeReadFD, wakeFD) = (fds[0], fds[1]) }
+    }
     let handler: @convention(c) (Int32) -> Void = { signal in
       if Interrupt.requested { _exit(128 + signal) }
       Interrupt.requested = true
+      if Interrupt.wakeFD >= 0 {
+        var byte: UInt8 = 1
+        _ = write(Interrupt.wakeFD, &byte, 1)
+      }
     }
     signal(SIGINT, handler)
     signal(SIGTERM, handler)

@@ -12,10 +12,12 @@ struct Train: ParsableCommand {
       (weights, Adam state, iteration, random state), written atomically; --resume continues \
       exactly where a run stopped. Ctrl-C writes a checkpoint and stops. A new run starts \
       from Models/base.h5 (a network that keeps photos as they are) and splits each batch \
-      over the cores.
+      over the cores. Under mpirun (Open MPI) the ranks split each batch and sum their \
+      gradients; rank 0 writes the model.
 
-      Example, a filter in an hour:
+      Examples, a filter in an hour; the same on two processes:
         picasso train --dataset d.h5 --style starry.jpg --output starry.h5 --time 60m
+        mpirun -np 2 picasso train --dataset d.h5 --style starry.jpg --output starry.h5 --batch-size 4
       """)
 
   @Option(help: "The training set (from picasso dataset).")
@@ -37,7 +39,7 @@ struct Train: ParsableCommand {
 
   @Option(help: ArgumentHelp(
     "Threads that each take a share of every batch (default: one per core, at most the batch size).",
-    discussion: "1 runs each step as one pass over the batch, with every core in each kernel. A run is repeatable for a given count."))
+    discussion: "1 runs each step as one pass over the batch, with every core in each kernel. A run is repeatable for a given count. Under mpirun: threads per process (default: the cores of a machine shared among its processes)."))
   var threads: Int?
 
   @Option(help: "Photos per step (default: 2).")
@@ -145,8 +147,26 @@ struct Train: ParsableCommand {
 
   func run() throws {
     imageLimit.apply()
-    try reportingErrors(train)
+    guard MPIJob.launched() != nil else { return try reportingErrors { try train(nil) } }
+    guard let job = MPIJob.world else { throw fail(PicassoError.badInput("mpirun started picasso, but MPI did not start")) }
+    var code = ExitCode.success
+    do {
+      try reportingErrors { try train(job) }
+    } catch let exit as ExitCode {
+      code = exit
+    }
+    if code != .success && !Train.endedTogether {
+      // This rank alone failed; the others would wait for it in the next sum.
+      printErr("train: rank \(job.rank) of \(job.size) failed; ending every rank")
+      job.abort(code.rawValue)
+    }
+    job.finish()
+    if code != .success { throw code }
   }
+
+  /// Set before an exit that every rank of an MPI job reaches at the same step (an
+  /// interrupt, the budget, a check), which ends MPI normally rather than aborting the job.
+  nonisolated(unsafe) static var endedTogether = false
 
   /// Seconds in a duration such as "90s", "60m", "1.5h" (positive, finite, with a unit).
   static func seconds(_ text: String) -> Double? {
@@ -156,7 +176,7 @@ struct Train: ParsableCommand {
     return value * unit
   }
 
-  private func train() throws {
+  private func train(_ group: MPIJob?) throws {
     var baseNote = ""
     let started = Date()  // --time counts from here: loading the networks and data is part of the run
     let data = try DatasetReader(dataset)
@@ -223,40 +243,62 @@ struct Train: ParsableCommand {
         baseNote = ", from \(path)"
       }
     }
-    try checkWritableFile(output)
-    let trainer = try Trainer(model: model, dataset: data, style: painting, vggPath: vggPath,
-                              workers: threads ?? computeThreads)
+    let lead = (group?.rank ?? 0) == 0
+    if let group, group.size > model.settings.batchSize {
+      // Every rank reaches this check; rank 0 alone says it.
+      Train.endedTogether = true
+      if !lead { throw ExitCode(2) }
+      throw usageError("mpirun started \(group.size) processes, more than the \(model.settings.batchSize) photos of a batch; start at most \(model.settings.batchSize), or give --batch-size \(group.size) or more")
+    }
+    if lead { try checkWritableFile(output) }
+    let workers = threads ?? MPIJob.coresPerRank(group)
+    if group != nil && workers == 1 { useOneCore() }
+    let trainer = try Trainer(model: model, dataset: data, style: painting, vggPath: vggPath, workers: workers, group: group)
     let total = resume || initWeights != nil ? (iterations ?? model.settings.iterations) : model.settings.iterations
     guard trainer.iteration < total || float16 else {
       throw ValidationError(
         "Nothing to do: the model is already at iteration \(trainer.iteration); give --iterations above that to go on (or --float16 to store it finished).")
     }
-    Interrupt.install()
+    // Under mpirun, rank 0 writes the last finished step the moment a signal comes (the
+    // launcher's SIGKILL follows its SIGTERM within a second, before a step can end).
+    let keeper = group != nil && lead ? CheckpointKeeper(model, output: output) : nil
+    Interrupt.install(wake: keeper != nil)
+    keeper?.watch()
     let budget = time.flatMap(Self.seconds)
     let budgetNote = budget.map { ", at most \(ProgressBar.clock($0))" } ?? ""
     let threadNote = trainer.workers > 1 ? ", \(trainer.workers) threads" : ""
-    printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize)\(threadNote), iterations \(trainer.iteration + 1)…\(total)\(budgetNote)\(baseNote)")
+    let groupNote = group.map { ", \($0.size) processes (mpirun)" } ?? ""
+    if lead {
+      printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize)\(groupNote)\(threadNote)\(threadNote.isEmpty || group == nil ? "" : " each"), iterations \(trainer.iteration + 1)…\(total)\(budgetNote)\(baseNote)")
+    }
 
     let secondsBefore = model.trainingSeconds
     let bar = ProgressBar(total: total - trainer.iteration, unit: "it")
+    bar.silent = !lead
     let setupSeconds = Date().timeIntervalSince(started)
     bar.budget = budget.map { $0 - setupSeconds }
     // The budget's stopping rule: no step starts unless it and the finishing writes (timed
-    // as they happen) are expected to end within the budget.
+    // as they happen) are expected to end within the budget. Under mpirun rank 0's clock
+    // decides, and every rank learns each step's decisions together.
     var stepSeconds = 0.0, validateSeconds = 0.0, checkpointSeconds = 0.0
-    var timeUp = false
+    var timeUp = false, interrupted = false
+    var trainingStepSeconds = 0.0  // the steps alone, for the photos per second
     func checkpoint() throws {
+      guard lead else { return }
       model.trainingSeconds = secondsBefore + bar.elapsed
       trainer.recordCheckpoint()
-      try model.save(to: output)
+      if let keeper { try keeper.lock.withLock { try model.save(to: output) } } else { try model.save(to: output) }
       try writeFigures(model, data)
     }
     let first = trainer.iteration
     while trainer.iteration < total {
-      if Interrupt.requested {
-        try checkpoint()
+      if interrupted || (group == nil && Interrupt.requested) {
+        if keeper?.written != true { try checkpoint() }
         bar.finish()
-        printErr("train: interrupted; checkpoint at iteration \(trainer.iteration) in \(output) (continue with --resume)")
+        if lead && keeper?.written != true {
+          printErr("train: interrupted; checkpoint at iteration \(trainer.iteration) in \(output) (continue with --resume)")
+        }
+        Train.endedTogether = true
         throw ExitCode(130)
       }
       let r: LossReport
@@ -265,21 +307,34 @@ struct Train: ParsableCommand {
         r = try trainer.step()
       } catch let failure as Trainer.Failure {
         bar.finish()
+        Train.endedTogether = true  // the summed loss is the same on every rank
+        if !lead { throw ExitCode.failure }
         throw PicassoError.badInput("\(failure); the last good checkpoint stays in \(output)")
       }
       let it = trainer.iteration
       let took = bar.elapsed - stepStart
+      trainingStepSeconds += took
       stepSeconds = it == first + 1 ? took : 0.8 * stepSeconds + 0.2 * took
-      if let budget, it == first + 1, setupSeconds + bar.elapsed > budget {
+      var tooShort = false
+      if let budget, it == first + 1, setupSeconds + bar.elapsed > budget { tooShort = true }
+      if let budget { timeUp = setupSeconds + bar.elapsed + stepSeconds + validateSeconds + checkpointSeconds > budget }
+      if let group {
+        // One small sum a step: any rank's signal, and rank 0's reading of the clock.
+        var votes = [Interrupt.requested ? 1.0 : 0, lead && tooShort ? 1 : 0, lead && timeUp ? 1 : 0]
+        group.sum(&votes)
+        (interrupted, tooShort, timeUp) = (votes[0] > 0, votes[1] > 0, votes[2] > 0)
+      }
+      if tooShort {
         bar.finish()
-        printErr(String(format: "train: --time %@ is too short for one step (the first took %.1f s); no model written", time!, took))
+        Train.endedTogether = true
+        if lead { printErr(String(format: "train: --time %@ is too short for one step (the first took %.1f s); no model written", time!, took)) }
         throw ExitCode.failure
       }
-      if let budget { timeUp = setupSeconds + bar.elapsed + stepSeconds + validateSeconds + checkpointSeconds > budget }
       model.trainHistory.append(.init(iteration: it, losses: r))
+      keeper?.capture(trainer, seconds: secondsBefore + bar.elapsed)
       let rate = model.settings.learningRateDecayEvery > 0 ? "  lr \(fmt(Double(model.settings.learningRate(after: it - 1))))" : ""
       bar.update(it - first, status: "iter \(it)\(rate)  loss \(fmt(r.total)) (content \(fmt(r.content)) style \(fmt(r.style)) tv \(fmt(r.tv)))")
-      if it % validateEvery == 0 || it == total || timeUp {
+      if lead && (it % validateEvery == 0 || it == total || timeUp) {
         let start = bar.elapsed
         model.valHistory.append(.init(iteration: it, losses: try trainer.validate()))
         validateSeconds = bar.elapsed - start
@@ -292,6 +347,7 @@ struct Train: ParsableCommand {
       if timeUp { break }
     }
     bar.finish()
+    guard lead else { return }
     if timeUp, let time {
       printErr("train: --time \(time) reached; stopped at iteration \(trainer.iteration) of \(total)")
     }
@@ -300,7 +356,13 @@ struct Train: ParsableCommand {
       try model.save(to: output, float16: true)
     }
     let last = model.trainHistory.last?.losses.total ?? .nan
-    printErr(String(format: "train: done, %d iterations in %.0f s; final loss %@; wrote %@", trainer.iteration - first, bar.elapsed, fmt(last), output))
+    let photosPerSecond = Double((trainer.iteration - first) * model.settings.batchSize) / trainingStepSeconds
+    let steps = trainer.iteration - first
+    let sumNote = group.map { _ in
+      String(format: ", summing %.1f MB over the ranks in %.1f ms a step", Double(model.net.parameterCount * 4) / 1e6, 1000 * trainer.sumSeconds / Double(max(steps, 1)))
+    } ?? ""
+    printErr(String(format: "train: done, %d iterations in %.0f s (%.2f photos/s%@); final loss %@; wrote %@",
+                     steps, bar.elapsed, photosPerSecond, sumNote, fmt(last), output))
   }
 }
 
@@ -349,5 +411,64 @@ extension Train {
     let painted = model.net.forward(photos)
     let rows = [(0..<count).map { RGBImage(tensor: photos, index: $0) }, (0..<count).map { RGBImage(tensor: painted, index: $0) }]
     try contactSheet(rows, cell: data.size).write(to: base + "-preview.png")
+  }
+}
+
+/// Rank 0's copy of the last finished step of an MPI run, written to the model file the
+/// moment SIGINT or SIGTERM arrives: mpirun answers Ctrl-C by sending the ranks SIGTERM and,
+/// a second later, SIGKILL, too soon for a step (seconds) to end. Taking the copy costs a
+/// copy of the weights and Adam's moments per step (about 20 MB, milliseconds).
+final class CheckpointKeeper: @unchecked Sendable {
+  let lock = NSLock()
+  private let model: StyleModel
+  private let copy: StyleModel
+  private let output: String
+  private var captured = false
+  /// Set once the copy has been written after a signal.
+  private(set) var written: Bool {
+    get { lock.withLock { _written } }
+    set { lock.withLock { _written = newValue } }
+  }
+  private var _written = false
+
+  init(_ model: StyleModel, output: String) {
+    (self.model, self.output) = (model, output)
+    copy = StyleModel(settings: model.settings, net: TransformerNet(model.settings.architecture))
+  }
+
+  /// Takes the copy after a step (main thread).
+  func capture(_ trainer: Trainer, seconds: Double) {
+    trainer.recordCheckpoint()
+    lock.withLock {
+      for (p, q) in zip(copy.net.parameters, model.net.parameters) { p.copy(from: q) }
+      copy.trainHistory = model.trainHistory
+      copy.valHistory = model.valHistory
+      copy.checkpoint = model.checkpoint
+      copy.trainingSeconds = seconds
+      captured = true
+    }
+  }
+
+  /// Starts the thread that waits for the signal handler's byte and writes the copy.
+  func watch() {
+    let fd = Interrupt.wakeReadFD
+    guard fd >= 0 else { return }
+    Thread.detachNewThread { [self] in
+      var byte: UInt8 = 0
+      while read(fd, &byte, 1) < 0 && errno == EINTR {}
+      lock.lock()
+      defer { lock.unlock() }
+      guard captured, let iteration = copy.checkpoint?.iteration else {
+        printErr("\ntrain: interrupted before the first step ended; nothing written")
+        return
+      }
+      do {
+        try copy.save(to: output)
+        _written = true
+        printErr("\ntrain: interrupted; checkpoint at iteration \(iteration) in \(output) (continue with --resume)")
+      } catch {
+        printErr("\ntrain: interrupted, and the checkpoint could not be written: \(error)")
+      }
+    }
   }
 }

@@ -73,10 +73,15 @@ let picassoExecutable: String = {
 
 /// Runs `picasso` with arguments (and extra environment) as a user would.
 func runPicasso(_ arguments: [String], environment: [String: String] = [:]) throws -> PicassoRun {
+  try runProgram(picassoExecutable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+}
+
+/// Runs a program with arguments and the whole environment given, collecting its output.
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String]) throws -> PicassoRun {
   let process = Process()
-  process.executableURL = URL(fileURLWithPath: picassoExecutable)
+  process.executableURL = URL(fileURLWithPath: path)
   process.arguments = arguments
-  process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  process.environment = environment
   let out = Pipe(), err = Pipe()
   process.standardOutput = out
   process.standardError = err

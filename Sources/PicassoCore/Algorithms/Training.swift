@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Fast style transfer training (Johnson, Alahi & Fei-Fei 2016): a transformation network
 /// learns, over random batches of photos, to minimise the perceptual objective of its
 /// output: content against the photo, style against one painting, total variation.
@@ -19,14 +21,22 @@ public final class Trainer {
   public let dataset: DatasetReader
   public let objective: StyleObjective
   public private(set) var iteration: Int
-  /// Threads that each take a share of every batch (at most the batch size).
+  /// Threads that each take a share of every batch (at most this process's share).
   public let workers: Int
+  /// The processes this run spans (nil: this one alone); each takes a contiguous share of
+  /// every batch, in rank order.
+  public let group: ProcessGroup?
   private let adam: Adam
   private var rng: SplitMix64
   private let batchSize: Int
   /// One per worker: worker 0 is the model's own network and `objective`; the others hold a
   /// copy of the network (weights copied in before every step) and a loss network of their own.
   private let replicas: [Replica]
+  /// Every gradient in one buffer, for the sum over a group.
+  private var flat: [Float] = []
+  /// Seconds spent summing the gradients over the group, waiting for the slowest rank
+  /// included.
+  public private(set) var sumSeconds = 0.0
 
   /// One worker's network, loss network and buffers, for its share of every batch.
   private final class Replica {
@@ -51,12 +61,21 @@ public final class Trainer {
   ///     network and the loss network on its share of the batch with one core's kernels; the
   ///     gradients are summed in worker order, so a run is repeatable for a given count.
   ///     One worker runs the step as one pass over the batch, with every core in each kernel.
-  public init(model: StyleModel, dataset: DatasetReader, style: RGBImage, vggPath: String, workers: Int = 1) throws {
+  ///   - group: the processes of a data-parallel job (at most one per photo of a batch). Rank
+  ///     r takes the photos r·B/N ..< (r+1)·B/N of every batch and splits them over its
+  ///     workers; gradients and losses are summed over the ranks after each rank has summed
+  ///     its workers'. Two ranks of one worker sum exactly as one process of two workers.
+  public init(model: StyleModel, dataset: DatasetReader, style: RGBImage, vggPath: String, workers: Int = 1,
+              group: ProcessGroup? = nil) throws {
     let s = model.settings
     self.model = model
     self.dataset = dataset
+    self.group = group
     batchSize = s.batchSize
-    self.workers = max(1, min(workers, s.batchSize))
+    let (rank, ranks) = (group?.rank ?? 0, group?.size ?? 1)
+    precondition(ranks <= s.batchSize, "more processes than photos in a batch")
+    let share = (rank * s.batchSize / ranks)..<((rank + 1) * s.batchSize / ranks)
+    self.workers = max(1, min(workers, share.count))
     let styleTensor = style.tensor()
     func makeObjective() throws -> StyleObjective {
       let vgg = try VGG(weightsFile: vggPath, taps: s.contentLayers + s.styleLayers)
@@ -67,8 +86,8 @@ public final class Trainer {
     objective = try makeObjective()
     var replicas: [Replica] = []
     for w in 0..<self.workers {
-      // Contiguous shares, as even as can be.
-      let range = (w * s.batchSize / self.workers)..<((w + 1) * s.batchSize / self.workers)
+      // Contiguous shares of this process's photos, as even as can be.
+      let range = (share.lowerBound + w * share.count / self.workers)..<(share.lowerBound + (w + 1) * share.count / self.workers)
       replicas.append(Replica(
         net: w == 0 ? model.net : TransformerNet(s.architecture), objective: w == 0 ? objective : try makeObjective(),
         range: range, batch: s.batchSize, size: dataset.size))
@@ -114,7 +133,7 @@ public final class Trainer {
       if r.report.total.isFinite { _ = r.net.backward(r.input, g) }
     }
     var report = replicas[0].report
-    if workers > 1 {
+    if workers > 1 || group != nil {
       report = LossReport()
       for r in replicas {
         let f = Double(r.share)
@@ -123,6 +142,7 @@ public final class Trainer {
         for (layer, v) in r.report.styleByLayer { report.styleByLayer[layer, default: 0] += f * v }
         report.tv += r.report.tv
       }
+      if let group { report = sum(report, over: group) }
       let w = model.settings.weights
       report.total = Double(w.content) * report.content + Double(w.style) * report.style + Double(w.tv) * report.tv
     }
@@ -130,10 +150,47 @@ public final class Trainer {
     for r in replicas.dropFirst() {
       for (g, h) in zip(net.gradients, r.net.gradients) { g.add(h) }
     }
+    if let group {
+      let start = DispatchTime.now().uptimeNanoseconds
+      sum(net.gradients, over: group)
+      sumSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
     adam.learningRate = model.settings.learningRate(after: iteration)
     adam.step(net.parameters, net.gradients)
     iteration += 1
     return report
+  }
+
+  /// The losses of the whole batch from each rank's share-weighted part (the layers of the
+  /// style term in name order, the same on every rank).
+  private func sum(_ part: LossReport, over group: ProcessGroup) -> LossReport {
+    let layers = model.settings.styleLayers.sorted()
+    var values = [part.content, part.style, part.tv] + layers.map { part.styleByLayer[$0] ?? 0 }
+    group.sum(&values)
+    var report = LossReport()
+    (report.content, report.style, report.tv) = (values[0], values[1], values[2])
+    for (layer, v) in zip(layers, values.dropFirst(3)) { report.styleByLayer[layer] = v }
+    return report
+  }
+
+  /// Sums the gradients over the ranks, through one buffer (one collective per step).
+  private func sum(_ gradients: [Tensor], over group: ProcessGroup) {
+    if flat.count != gradients.reduce(0, { $0 + $1.count }) { flat = [Float](repeating: 0, count: gradients.reduce(0) { $0 + $1.count }) }
+    flat.withUnsafeMutableBufferPointer { buffer in
+      var offset = 0
+      for g in gradients {
+        (buffer.baseAddress! + offset).update(from: g.data, count: g.count)
+        offset += g.count
+      }
+    }
+    group.sum(&flat)
+    flat.withUnsafeBufferPointer { buffer in
+      var offset = 0
+      for g in gradients {
+        g.data.update(from: buffer.baseAddress! + offset, count: g.count)
+        offset += g.count
+      }
+    }
   }
 
   /// The mean losses over the validation images (in batches, no flips).

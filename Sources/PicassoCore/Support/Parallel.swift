@@ -33,6 +33,13 @@ func eachWorker(_ workers: Int, _ body: (Int) -> Void) {
   }
 }
 
+/// Keeps the calling thread's loops, and OpenBLAS, on one core from now on (a rank of an MPI
+/// job that shares its machine's cores with the other ranks).
+public func useOneCore() {
+  blasThreads = 1
+  picasso_serial_begin()
+}
+
 /// OpenBLAS's thread count is one setting for the process: the first of overlapping
 /// data-parallel regions (tests run trainers side by side) sets it to 1, the last restores it.
 private enum WorkerRegions {

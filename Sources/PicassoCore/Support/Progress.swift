@@ -14,6 +14,8 @@ public final class ProgressBar {
   /// A wall-clock budget in seconds (`picasso train --time`): the time left is at most what
   /// remains of it.
   public var budget: TimeInterval?
+  /// Draws nothing (the ranks of an MPI job other than rank 0 keep time but stay quiet).
+  public var silent = false
 
   public init(total: Int, unit: String, logEvery: TimeInterval = 30) {
     self.total = total
@@ -26,6 +28,7 @@ public final class ProgressBar {
   /// Marks `done` items complete and redraws if it is time.
   public func update(_ done: Int, status: String = "", force: Bool = false) {
     self.done = done
+    if silent { return }
     let now = Date()
     let interval = isTerminal ? 0.1 : logEvery
     guard force || done == total || now.timeIntervalSince(lastDraw) >= interval else { return }
@@ -42,7 +45,7 @@ public final class ProgressBar {
 
   /// Ends the bar's line on a terminal.
   public func finish() {
-    if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    if isTerminal && !silent { FileHandle.standardError.write(Data("\n".utf8)) }
   }
 
   /// "1:02:03" or "4:05".
