@@ -16,3 +16,17 @@ int picasso_cpu_features(void) {
 #endif
   return f;
 }
+
+// Computed once at load time, before any thread of a parallel loop reads it.
+static int supported_level = 0;
+
+__attribute__((constructor)) static void detect_level(void) {
+  const int f = picasso_cpu_features();
+  const int avx2 = (f & 3) == 3;                       // AVX2 and FMA
+  const int avx512 = avx2 && (f & (0xf << 2)) == (0xf << 2);  // F, BW, VL, DQ
+  supported_level = avx512 ? 2 : avx2 ? 1 : 0;
+}
+
+int picasso_vector_level(void) { return supported_level; }
+
+int picasso_vector_level_capped(int level) { return level < supported_level ? level : supported_level; }

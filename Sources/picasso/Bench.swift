@@ -98,7 +98,7 @@ struct Bench: ParsableCommand {
     if !json {
       print("picasso bench \(PicassoVersion.string), \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(blasThreads), transformer Winograd F(\(tile.rawValue)×\(tile.rawValue), 3×3)")
       print("CPU: \(Info.cpuName); \(CPUFeatures.current)")
-      print(BLASKernels.summary)
+      print(BLASKernels.summary + "; picasso's own kernels \(VectorLevel.best)")
       print(String(format: "%-34@ %8@ %8@ %8@   %9@       %7@                        %6@ %8@", "case", "min", "median", "max", "work", "speed",
                    "allocs", "faults"))
     }
@@ -258,10 +258,12 @@ struct Bench: ParsableCommand {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
       struct Report: Encodable {
-        var version: String, cpu: String, vector_extensions: String, openblas_core: String, ceiling_gflops: Double, results: [Row]
+        var version: String, cpu: String, vector_extensions: String, openblas_core: String, own_kernels: String
+        var ceiling_gflops: Double, results: [Row]
       }
       let report = Report(version: PicassoVersion.string, cpu: Info.cpuName, vector_extensions: CPUFeatures.current.description,
-                          openblas_core: BLASKernels.coreName, ceiling_gflops: ceiling, results: rows)
+                          openblas_core: BLASKernels.coreName, own_kernels: VectorLevel.best.name, ceiling_gflops: ceiling,
+                          results: rows)
       print(String(decoding: try encoder.encode(report), as: UTF8.self))
     } else {
       print(String(format: "ceiling (best sgemm above): %.1f GFLOP/s", ceiling))

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CKernels
 import Foundation
 import PicassoCore
 
@@ -40,7 +39,8 @@ struct Info: ParsableCommand {
       "vector extensions: \(CPUFeatures.current)",
       "\(BLASKernels.summary); \(BLASKernels.config)",
       "threads: OpenBLAS \(blasThreads), picasso's own loops \(computeThreads)",
-      "thin convolutions: \(picasso_conv_thin_vectorized() != 0 ? "AVX2/FMA" : "plain C")",
+      "picasso's own kernels (Winograd transforms, thin convolutions): \(VectorLevel.best)"
+        + (VectorLevel.best < VectorLevel.supported ? " (PICASSO_KERNELS; the CPU has \(VectorLevel.supported))" : ""),
     ]
   }
 }

@@ -44,9 +44,12 @@ struct FixtureTests {
     }
   }
 
-  @Test func vggActivationsMatch() throws {
+  /// On every vector level of the project's own kernels this CPU has (also the Gatys test).
+  @Test(arguments: VectorLevel.runnable)
+  func vggActivationsMatch(level: VectorLevel) throws {
     let layers = dict("vgg_activations", "layers")
     let vgg = try requireVGG(taps: Array(layers.keys))
+    vgg.vectorLevel = level
     let acts = vgg.forward(try image("vgg_input"), taps: Set(layers.keys))
     for (name, value) in layers {
       let ref = (value as! [String: Any])["float64"] as! [String: Any]
@@ -75,12 +78,14 @@ struct FixtureTests {
 
   /// The Gatys objective (fixture weights 1/30/1) at x = content and x = x1: every loss term,
   /// the per-layer style losses, each term's gradient norm, and the whole gradient at x1.
-  @Test func gatysLossesAndGradientMatch() throws {
+  @Test(arguments: VectorLevel.runnable)
+  func gatysLossesAndGradientMatch(level: VectorLevel) throws {
     let g = dict("gatys")
     let contentLayer = g["content_layer"] as! String
     let styleLayers = g["style_layers"] as! [String]
     let w = g["weights"] as! [String: Double]
     let vgg = try requireVGG(taps: [contentLayer] + styleLayers)
+    vgg.vectorLevel = level
     let weights = LossWeights(content: Float(w["content"]!), style: Float(w["style"]!), tv: Float(w["tv"]!))
     let objective = StyleObjective(
       vgg: vgg, styles: [(try image("style"), 1)], contentLayers: [contentLayer], styleLayers: styleLayers,
@@ -121,7 +126,25 @@ struct FixtureTests {
       if point == "x1" {
         let full = try floats("gatys_x1_total_grad_f64_as_f32.f32")
         let diff = maxRelativeDifference(UnsafeBufferPointer(gradient.buffer), full)
-        #expect(diff < 1e-4, "x1 gradient: max difference \(diff) of the largest magnitude")
+        // The plain C path (no FMA) rounds the Winograd transforms differently, and at x1 that
+        // flips one ReLU or max-pool kink deep in VGG: 67 of the 12,288 values, one patch of
+        // about 5×5 pixels, move by up to 2.6e-3 of the largest (measured 2026-12-01; the FMA
+        // paths: 2.4e-6). There, the values beyond 1e-4 of the largest must stay under 1 % of
+        // them, and the whole difference under 1e-3 of the gradient's norm.
+        if level == .plain {
+          let scale = full.map { abs($0) }.max()!
+          var outliers = 0, differenceSquared = 0.0, normSquared = 0.0
+          for i in 0..<full.count {
+            let d = Double(gradient.data[i] - full[i])
+            if abs(d) > 1e-4 * Double(scale) { outliers += 1 }
+            differenceSquared += d * d
+            normSquared += Double(full[i]) * Double(full[i])
+          }
+          #expect(outliers <= full.count / 100, "x1 gradient (plain C): \(outliers) values beyond 1e-4 of the largest")
+          #expect((differenceSquared / normSquared).squareRoot() < 1e-3, "x1 gradient (plain C): relative L2 difference")
+        } else {
+          #expect(diff < 1e-4, "x1 gradient (\(level)): max difference \(diff) of the largest magnitude")
+        }
       }
     }
   }

@@ -1,4 +1,3 @@
-import CKernels
 import PicassoCore
 import Testing
 
@@ -114,23 +113,30 @@ struct GradientTests {
   /// Winograd F(2×2,3×3) and F(4×4,3×3) against the im2col reference: forward, input
   /// gradient and weight gradient, both paddings, odd sizes (partial edge tiles), a batch, a
   /// fused ReLU, and small workspaces whose tile bands split an image and span two (the last
-  /// two cases, for F(2×2) and F(4×4) respectively). Then finite differences (without the ReLU).
+  /// two cases, for F(2×2) and F(4×4) respectively), and a wide map, whose rows of 17 and 34
+  /// tiles fill the vector loops of every level (the narrow ones run only their tails). Then
+  /// finite differences (without the ReLU).
   @Test(arguments: [
-    (Padding.zero, false, 11, 10, 64 << 20), (.reflect, false, 9, 13, 64 << 20),
+    (Padding.zero, false, 11, 10, 64 << 20), (.reflect, false, 9, 13, 64 << 20), (.reflect, false, 6, 67, 64 << 20),
     (.zero, true, 7, 7, 64 << 20), (.reflect, true, 12, 8, 2 * 4 * 16 * 36 * 4 * 4),
     (.reflect, false, 12, 8, 2 * 2 * 36 * 36 * 2 * 4),
   ], WinogradTile.allCases)
   func winogradAgainstIm2col(_ c: (padding: Padding, relu: Bool, height: Int, width: Int, workspace: Int), tile: WinogradTile) {
-    let make = { (winograd: Bool) -> Conv2D in
-      let conv = Conv2D(16, 20, kernel: 3, padding: c.padding, relu: c.relu, workspace: Workspace(limitBytes: c.workspace))
-      conv.usesWinograd = winograd
-      conv.winogradTile = tile
-      return conv
-    }
-    let (fast, _) = expectSameAsReference(make, input: randomTensor([3, 16, c.height, c.width], seed: 21))
-    // (The ReLU's kinks defeat finite differences over 16 channels; it is checked above.)
-    if !c.relu {
-      checkLayer("winograd \(tile) conv \(c.padding)", fast, input: randomTensor([1, 16, c.height, c.width], seed: 25), eps: linearStep)
+    // Every vector level of the transforms this CPU has (plain C everywhere).
+    for level in VectorLevel.runnable {
+      let make = { (winograd: Bool) -> Conv2D in
+        let conv = Conv2D(16, 20, kernel: 3, padding: c.padding, relu: c.relu, workspace: Workspace(limitBytes: c.workspace))
+        conv.usesWinograd = winograd
+        conv.winogradTile = tile
+        conv.vectorLevel = level
+        return conv
+      }
+      let (fast, _) = expectSameAsReference(make, input: randomTensor([3, 16, c.height, c.width], seed: 21), label: "\(level)")
+      // (The ReLU's kinks defeat finite differences over 16 channels; it is checked above.)
+      if !c.relu {
+        checkLayer("winograd \(tile) conv \(c.padding) \(level)", fast, input: randomTensor([1, 16, c.height, c.width], seed: 25),
+                   eps: linearStep)
+      }
     }
   }
 
@@ -141,24 +147,24 @@ struct GradientTests {
   @Test(arguments: [(20, 3, 9, Padding.reflect, 37), (20, 1, 3, .zero, 16), (20, 2, 5, .reflect, 29), (20, 4, 9, .zero, 51),
                     (20, 3, 9, .reflect, 7), (3, 32, 9, .reflect, 37), (2, 6, 3, .zero, 19)])
   func directThinAgainstIm2col(inChannels: Int, outChannels: Int, kernel: Int, padding: Padding, width: Int) {
-    let make = { (direct: Bool) -> Conv2D in
-      let conv = Conv2D(inChannels, outChannels, kernel: kernel, padding: padding)
-      conv.usesDirectThin = direct
-      return conv
-    }
     let x = randomTensor([2, inChannels, 13, width], seed: 31)
-    let (fast, _) = expectSameAsReference(make, input: x)
-    checkLayer("direct conv \(inChannels)→\(outChannels) \(kernel)×\(kernel) \(padding)", fast,
-               input: randomTensor([1, inChannels, 13, width], seed: 35), eps: linearStep)
-    // The plain C path (the one CPUs without AVX2 take) gives the same numbers, and where the
-    // CPU has AVX2 it really is another path: without FMA its last bits differ.
-    let (plain, _) = expectSameAsReference({ direct in
-      let conv = make(direct)
-      conv.usesPlainThinKernel = true
-      return conv
-    }, input: x)
-    if picasso_conv_thin_vectorized() == 1 {
-      #expect(fast.forward(x).array != plain.forward(x).array, "the plain path gave the vectorised path's bits")
+    // Every vector level this CPU has (plain C everywhere), each against im2col; and where a
+    // vector path runs it really is another path: with FMA its last bits differ from plain C's.
+    var outputs: [VectorLevel: [Float]] = [:]
+    for level in VectorLevel.runnable {
+      let make = { (direct: Bool) -> Conv2D in
+        let conv = Conv2D(inChannels, outChannels, kernel: kernel, padding: padding)
+        conv.usesDirectThin = direct
+        conv.vectorLevel = level
+        return conv
+      }
+      let (fast, _) = expectSameAsReference(make, input: x, label: "\(level)")
+      checkLayer("direct conv \(inChannels)→\(outChannels) \(kernel)×\(kernel) \(padding) \(level)", fast,
+                 input: randomTensor([1, inChannels, 13, width], seed: 35), eps: linearStep)
+      outputs[level] = fast.forward(x).array
+    }
+    for level in VectorLevel.runnable where level != .plain {
+      #expect(outputs[level] != outputs[.plain], "the \(level) path gave the plain path's bits")
     }
   }
 
@@ -186,7 +192,7 @@ struct GradientTests {
 
   /// `make(true)` (a fast path) against `make(false)` (its reference), with the same random
   /// weights: output, input gradient, weight and bias gradients within float rounding.
-  func expectSameAsReference(_ make: (Bool) -> Conv2D, input x: Tensor) -> (fast: Conv2D, reference: Conv2D) {
+  func expectSameAsReference(_ make: (Bool) -> Conv2D, input x: Tensor, label: String = "") -> (fast: Conv2D, reference: Conv2D) {
     let fast = make(true), reference = make(false)
     for conv in [fast, reference] {
       conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 22, lo: -0.2, hi: 0.2))
@@ -195,10 +201,10 @@ struct GradientTests {
     let a = fast.forward(x).clone(), b = reference.forward(x)
     let r = randomTensor(a.shape, seed: 24)
     let da = fast.backward(x, r.clone()).clone(), db = reference.backward(x, r.clone())
-    for (label, p, q) in [("output", a, b), ("input gradient", da, db), ("weight gradient", fast.weightGrad, reference.weightGrad),
+    for (term, p, q) in [("output", a, b), ("input gradient", da, db), ("weight gradient", fast.weightGrad, reference.weightGrad),
                           ("bias gradient", fast.biasGrad, reference.biasGrad)] {
       let difference = maxRelativeDifference(UnsafeBufferPointer(p.buffer), q.array)
-      #expect(difference < 1e-5, "\(label): relative difference \(difference)")
+      #expect(difference < 1e-5, "\(term) \(label): relative difference \(difference)")
     }
     return (fast, reference)
   }
@@ -235,9 +241,12 @@ struct GradientTests {
     check("style loss", value: f, analytic: g) { 5 * loss(f, target: target) }
   }
 
-  /// The whole objective through VGG19 (preprocessing, convs, pools, taps) on a small image.
-  @Test func objectiveThroughVGG() throws {
+  /// The whole objective through VGG19 (preprocessing, convs, pools, taps) on a small image,
+  /// on every vector level of the project's own kernels this CPU has.
+  @Test(arguments: VectorLevel.runnable)
+  func objectiveThroughVGG(level: VectorLevel) throws {
     let vgg = try requireVGG(taps: ["relu2_1", "relu2_2"])
+    vgg.vectorLevel = level
     let objective = StyleObjective(
       vgg: vgg, styles: [(randomTensor([1, 3, 16, 16], seed: 13, lo: 0, hi: 1), 1)],
       contentLayers: ["relu2_2"], styleLayers: ["relu2_1"], weights: LossWeights(content: 1e-3, style: 1e-6, tv: 1))
@@ -246,7 +255,7 @@ struct GradientTests {
     let g = Tensor(shape: x.shape)
     _ = objective.evaluate(x, gradient: g)
     let analytic = g.clone()
-    check("objective via VGG", value: x, analytic: analytic, eps: 1e-3, samples: 30, tolerance: 3e-2, kinks: true) {
+    check("objective via VGG \(level)", value: x, analytic: analytic, eps: 1e-3, samples: 30, tolerance: 3e-2, kinks: true) {
       objective.evaluate(x).total
     }
   }

@@ -127,24 +127,28 @@ struct TransformerTests {
   /// Weights from the fixture's generator, output against the float64 reference, with the
   /// Winograd F(2×2) of training and the F(4×4) of the renderer, and with the renderer's
   /// upsamples folded into their convs.
-  @Test(.enabled(if: Paths.haveFixtures, "needs ../shared/fixtures"), arguments: [(WinogradTile.f2, false), (.f4, false), (.f4, true)])
-  func outputMatchesTheFixture(tile: WinogradTile, foldsUpsampling: Bool) throws {
+  /// On every vector level of the project's own kernels this CPU has.
+  @Test(.enabled(if: Paths.haveFixtures, "needs ../shared/fixtures"),
+        arguments: [(WinogradTile.f2, false), (.f4, false), (.f4, true)], VectorLevel.runnable)
+  func outputMatchesTheFixture(_ variant: (tile: WinogradTile, foldsUpsampling: Bool), level: VectorLevel) throws {
+    let (tile, foldsUpsampling) = variant
     let net = Self.fixtureNet(try Self.fixtureJSON())
     net.winogradTile = tile
     net.foldsUpsampling = foldsUpsampling
+    net.vectorLevel = level
     let y = net.forward(try Self.fixtureImage("transformer_input").tensor())
     let ref = try Data(contentsOf: URL(fileURLWithPath: Paths.fixtures + "/transformer_out_f64_as_f32.f32"))
       .withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     let diff = maxRelativeDifference(UnsafeBufferPointer(y.buffer), ref)
-    #expect(diff < 1e-4, "transformer output (\(tile), fold \(foldsUpsampling)): max difference \(diff) of the largest magnitude")
+    #expect(diff < 1e-4, "transformer output (\(tile), fold \(foldsUpsampling), \(level)): max difference \(diff) of the largest magnitude")
   }
 
   /// One fast-training step (batch of 2, VGG19 perceptual losses, Adam): the losses, the
   /// parameter-gradient norms (whole and per tensor) and the loss after one Adam step
   /// against the fixtures. This checks the network's backward pass as a whole, where float32
   /// finite differences through ReLUs and instance norms are too noisy to be sharp.
-  @Test(.enabled(if: Paths.haveFixtures, "needs ../shared/fixtures"))
-  func trainingStepMatchesTheFixture() throws {
+  @Test(.enabled(if: Paths.haveFixtures, "needs ../shared/fixtures"), arguments: VectorLevel.runnable)
+  func trainingStepMatchesTheFixture(level: VectorLevel) throws {
     let json = try Self.fixtureJSON()
     let spec = json["fast_training"] as! [String: Any]
     let ref = spec["float64"] as! [String: Any]
@@ -152,6 +156,8 @@ struct TransformerTests {
     let styleLayers = spec["style_layers"] as! [String]
     let net = Self.fixtureNet(json)
     let vgg = try requireVGG(taps: [contentLayer] + styleLayers)
+    net.vectorLevel = level
+    vgg.vectorLevel = level
     let objective = StyleObjective(
       vgg: vgg, styles: [(try Self.fixtureImage("style").tensor(), 1)], contentLayers: [contentLayer],
       styleLayers: styleLayers, weights: LossWeights(content: 1, style: 30, tv: 1))

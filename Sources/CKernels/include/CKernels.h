@@ -1,25 +1,43 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
+#include <stddef.h>
+
 /// Direct convolution kernels for the thin layers of the transformation network, where a GEMM
 /// has too few rows to pay for im2col and packing: the last 9×9 conv (32 → 3 channels),
 /// and the forward pass of the first (3 → 32).
 /// `xp` is one image, already padded: [cin, hp, wp] with hp = hout + k − 1, wp = wout + k − 1.
-/// Weights are OIHW [cout, cin, k, k]. AVX2/FMA where the CPU has it, plain C otherwise or
-/// where `plain` is nonzero (tests check one path against the other).
+/// Weights are OIHW [cout, cin, k, k]. Every kernel here takes a `level`, the most it may use
+/// of the vector levels below; it runs at the lower of that and what the CPU has (tests check
+/// each path against the others).
 
 /// y[o, oy, ox] += Σ_{c, ky, kx} w[o, c, ky, kx] · xp[c, oy + ky, ox + kx] for output rows
 /// row0 ..< row1; any cout (in groups of 4), meant for cout ≤ 4 or few input channels.
 void picasso_conv_thin_forward(const float *xp, int cin, int hp, int wp, const float *w, int cout, int k,
-                               float *y, int hout, int wout, int row0, int row1, int plain);
+                               float *y, int hout, int wout, int row0, int row1, int level);
 
 /// dw[o, c, ky, kx] += Σ_{oy, ox} dy[o, oy, ox] · xp[c, oy + ky, ox + kx] for input channels
 /// c0 ..< c1, with cout ≤ 4.
 void picasso_conv_thin_weight_gradient(const float *xp, int hp, int wp, const float *dy, int cout, int k,
-                                       int hout, int wout, float *dw, int cin, int c0, int c1, int plain);
+                                       int hout, int wout, float *dw, int cin, int c0, int c1, int level);
 
-/// 1 when this CPU has AVX2 and FMA, so the vectorised kernels run unless `plain` is given.
-int picasso_conv_thin_vectorized(void);
+/// The vector levels of this library's kernels: 0 plain C (any x86-64: SSE2, or any other
+/// CPU), 1 AVX2 + FMA, 2 AVX-512 (F, BW, VL, DQ). `picasso_vector_level` is the highest this
+/// CPU has and the OS enables; `picasso_vector_level_capped(l)` the lower of that and l.
+int picasso_vector_level(void);
+int picasso_vector_level_capped(int level);
+
+/// Winograd F(m×m, 3×3), m = 2 or 4, the input transform of one tile row (Kernels/Winograd.swift):
+/// d holds the α = m + 2 staged input rows of `span` columns, e the same room for Bᵀ d; the
+/// α² values of tile tx go to v[ξ · stride + tx].
+void picasso_winograd_input(int m, const float *d, float *e, int span, int tiles_x, float *v, ptrdiff_t stride,
+                            int level);
+
+/// Winograd F(m×m, 3×3), the output transform of one tile row: s[ξ · stride + tx] are the α²
+/// products of tile tx, `a` room for m · α · tiles_x floats; writes `rows` (≤ m) rows of
+/// `width` outputs at dst (row stride `width`), plus `bias`.
+void picasso_winograd_output(int m, const float *s, ptrdiff_t stride, float *a, int tiles_x, int rows, float bias,
+                             float *dst, int width, int level);
 
 /// Marks the calling thread as one worker of a data-parallel step (calls nest): while
 /// `picasso_serial()` is nonzero, the library's own loops run on this thread alone.

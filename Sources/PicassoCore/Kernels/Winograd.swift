@@ -1,3 +1,4 @@
+import CKernels
 /// Winograd F(m×m, 3×3) for 3×3 stride-1 convolutions (Lavin & Gray 2016, "Fast Algorithms
 /// for Convolutional Neural Networks"): each m×m block of outputs comes from an α×α block of
 /// input (α = m + 2) with α² multiplications per (input, output) channel pair instead of 9m².
@@ -73,7 +74,7 @@ private func winogradBandFloats(_ g: ConvGeometry, outChannels: Int, rows: Int, 
 func winogradConv3x3(
   _ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, u: UnsafePointer<Float>, tile: WinogradTile,
   outChannels: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>,
-  workspace: Workspace, slot: Int, bandBytes: Int
+  workspace: Workspace, slot: Int, bandBytes: Int, level: VectorLevel
 ) {
   precondition(g.kernel == 3 && g.stride == 1, "Winograd F(m×m,3×3) needs a 3×3 stride-1 conv.")
   let (cin, cout, m, points) = (g.channels, outChannels, tile.m, tile.points)
@@ -88,13 +89,13 @@ func winogradConv3x3(
   while r0 < totalRows {
     let r1 = min(totalRows, r0 + band)
     let tiles = (r1 - r0) * tilesX
-    winogradInput(x, g, tile: tile, rows: r0, r1, tilesY: tilesY, tilesX: tilesX, into: v, stride: cin * tiles)
+    winogradInput(x, g, tile: tile, rows: r0, r1, tilesY: tilesY, tilesX: tilesX, into: v, stride: cin * tiles, level: level)
     for xi in 0..<points {
       gemm(m: cout, n: tiles, k: cin, a: u + xi * cout * cin, lda: cin,
            b: v + xi * cin * tiles, ldb: tiles, c: mm + xi * cout * tiles, ldc: tiles)
     }
     winogradOutput(mm, tile: tile, stride: cout * tiles, rows: r0, r1, tilesY: tilesY, tilesX: tilesX,
-                   outChannels: cout, height: hOut, width: wOut, bias: bias, into: y)
+                   outChannels: cout, height: hOut, width: wOut, bias: bias, into: y, level: level)
     r0 = r1
   }
 }
@@ -102,14 +103,15 @@ func winogradConv3x3(
 /// V[ξ, c, t] = (Bᵀ d B)[ξ] for every input channel c and tile t of global tile rows r0..<r1;
 /// `stride` is the distance between the ξ planes (Cin · tiles).
 ///
-/// Row-wise, so the loops vectorise: the α padded input rows of a tile row are staged
+/// Row-wise, so the loops vectorise (CKernels, at `level`): the α padded input rows of a tile row are staged
 /// (padding applied once, zeros past the padded image, whose outputs are dropped), combined
 /// into Bᵀ d over the whole row, and then each tile's columns give its α² values, written to
 /// α² contiguous runs of V.
 private func winogradInput(
   _ x: UnsafePointer<Float>, _ g: ConvGeometry, tile: WinogradTile, rows r0: Int, _ r1: Int, tilesY: Int, tilesX: Int,
-  into v: UnsafeMutablePointer<Float>, stride: Int
+  into v: UnsafeMutablePointer<Float>, stride: Int, level: VectorLevel
 ) {
+  let level = Int32(level.rawValue)
   let (C, H, W, p) = (g.channels, g.height, g.width, g.pad)
   let (m, alpha) = (tile.m, tile.alpha)
   let tiles = (r1 - r0) * tilesX
@@ -141,77 +143,10 @@ private func winogradInput(
               dst[j] = reflect && ix < W + p ? row[2 * (W - 1) - ix] : 0
             }
           }
-          switch tile {
-          case .f2: inputF2(d, e, span: span, tilesX: tilesX, v: v + t, stride: stride)
-          case .f4: inputF4(d, e, span: span, tilesX: tilesX, v: v + t, stride: stride)
-          }
+          picasso_winograd_input(Int32(m), d, e, Int32(span), Int32(tilesX), v + t, stride, level)
           t += tilesX
         }
       }
-    }
-  }
-}
-
-/// F(2×2): e = Bᵀ d over the 4 staged rows, then each tile's columns 2tx..2tx+3 of row k give
-/// V[4k ..< 4k + 4]. Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
-@inline(__always)
-private func inputF2(
-  _ d: UnsafePointer<Float>, _ e: UnsafeMutablePointer<Float>, span: Int, tilesX: Int,
-  v: UnsafeMutablePointer<Float>, stride: Int
-) {
-  let (d0, d1, d2, d3) = (d, d + span, d + 2 * span, d + 3 * span)
-  let (e0, e1, e2, e3) = (e, e + span, e + 2 * span, e + 3 * span)
-  for j in 0..<span {
-    e0[j] = d0[j] - d2[j]
-    e1[j] = d1[j] + d2[j]
-    e2[j] = d2[j] - d1[j]
-    e3[j] = d1[j] - d3[j]
-  }
-  for k in 0..<4 {
-    let ek = e + k * span
-    let out0 = v + 4 * k * stride, out1 = out0 + stride, out2 = out1 + stride, out3 = out2 + stride
-    for tx in 0..<tilesX {
-      let c0 = ek[2 * tx], c1 = ek[2 * tx + 1], c2 = ek[2 * tx + 2], c3 = ek[2 * tx + 3]
-      out0[tx] = c0 - c2
-      out1[tx] = c1 + c2
-      out2[tx] = c2 - c1
-      out3[tx] = c1 - c3
-    }
-  }
-}
-
-/// F(4×4): e = Bᵀ d over the 6 staged rows, then each tile's columns 4tx..4tx+5 of row k give
-/// V[6k ..< 6k + 6]. Bᵀ rows: [4 0 −5 0 1 0], [0 −4 −4 1 1 0], [0 4 −4 −1 1 0],
-/// [0 −2 −1 2 1 0], [0 2 −1 −2 1 0], [0 4 0 −5 0 1].
-@inline(__always)
-private func inputF4(
-  _ d: UnsafePointer<Float>, _ e: UnsafeMutablePointer<Float>, span: Int, tilesX: Int,
-  v: UnsafeMutablePointer<Float>, stride: Int
-) {
-  let (d0, d1, d2, d3, d4, d5) = (d, d + span, d + 2 * span, d + 3 * span, d + 4 * span, d + 5 * span)
-  let (e0, e1, e2, e3, e4, e5) = (e, e + span, e + 2 * span, e + 3 * span, e + 4 * span, e + 5 * span)
-  for j in 0..<span {
-    let (a1, a2, a3, a4) = (d1[j], d2[j], d3[j], d4[j])
-    e0[j] = 4 * d0[j] - 5 * a2 + a4
-    e1[j] = a3 + a4 - 4 * (a1 + a2)
-    e2[j] = a4 - a3 + 4 * (a1 - a2)
-    e3[j] = a4 - a2 + 2 * (a3 - a1)
-    e4[j] = a4 - a2 + 2 * (a1 - a3)
-    e5[j] = 4 * a1 - 5 * a3 + d5[j]
-  }
-  for k in 0..<6 {
-    let ek = e + k * span
-    let out0 = v + 6 * k * stride, out1 = out0 + stride, out2 = out1 + stride
-    let out3 = out2 + stride, out4 = out3 + stride, out5 = out4 + stride
-    for tx in 0..<tilesX {
-      let b = ek + 4 * tx
-      let (c0, c1, c2, c3, c4, c5) = (b[0], b[1], b[2], b[3], b[4], b[5])
-      out0[tx] = 4 * c0 - 5 * c2 + c4
-      out1[tx] = c3 + c4 - 4 * (c1 + c2)
-      out2[tx] = c4 - c3 + 4 * (c1 - c2)
-      out3[tx] = c4 - c2 + 2 * (c3 - c1)
-      out4[tx] = c4 - c2 + 2 * (c1 - c3)
-      out5[tx] = 4 * c1 - 5 * c3 + c5
     }
   }
 }
@@ -221,8 +156,9 @@ private func inputF4(
 private func winogradOutput(
   _ mm: UnsafePointer<Float>, tile: WinogradTile, stride: Int, rows r0: Int, _ r1: Int, tilesY: Int, tilesX: Int,
   outChannels: Int, height: Int, width: Int, bias: UnsafePointer<Float>?,
-  into y: UnsafeMutablePointer<Float>
+  into y: UnsafeMutablePointer<Float>, level: VectorLevel
 ) {
+  let level = Int32(level.rawValue)
   let tiles = (r1 - r0) * tilesX
   let (m, alpha) = (tile.m, tile.alpha)
   parallelFor(outChannels) { channels in
@@ -236,85 +172,11 @@ private func winogradOutput(
           let (image, ty) = (r / tilesY, r % tilesY)
           let plane = y + (image * outChannels + o) * height * width
           let rows = min(m, height - m * ty)
-          switch tile {
-          case .f2: outputF2(mm + t, stride: stride, a: a, tilesX: tilesX, rows: rows, bias: b, into: plane + m * ty * width, width: width)
-          case .f4: outputF4(mm + t, stride: stride, a: a, tilesX: tilesX, rows: rows, bias: b, into: plane + m * ty * width, width: width)
-          }
+          picasso_winograd_output(Int32(m), mm + t, stride, a, Int32(tilesX), Int32(rows), b, plane + m * ty * width,
+                                  Int32(width), level)
           t += tilesX
         }
       }
-    }
-  }
-}
-
-/// F(2×2): Aᵀ = [1 1 1 0; 0 1 −1 −1], over the rows of M and then over each tile's columns.
-@inline(__always)
-private func outputF2(
-  _ s: UnsafePointer<Float>, stride: Int, a: UnsafeMutablePointer<Float>, tilesX: Int, rows: Int,
-  bias b: Float, into dst: UnsafeMutablePointer<Float>, width: Int
-) {
-  for j in 0..<4 {
-    let s0 = s + j * stride, s1 = s0 + 4 * stride, s2 = s1 + 4 * stride, s3 = s2 + 4 * stride
-    let a0 = a + j * tilesX, a1 = a + (4 + j) * tilesX
-    for tx in 0..<tilesX {
-      a0[tx] = s0[tx] + s1[tx] + s2[tx]
-      a1[tx] = s1[tx] - s2[tx] - s3[tx]
-    }
-  }
-  let full = width / 2
-  for k in 0..<rows {
-    let (q0, q1, q2, q3) = (a + 4 * k * tilesX, a + (4 * k + 1) * tilesX, a + (4 * k + 2) * tilesX, a + (4 * k + 3) * tilesX)
-    let row = dst + k * width
-    for tx in 0..<full {
-      row[2 * tx] = q0[tx] + q1[tx] + q2[tx] + b
-      row[2 * tx + 1] = q1[tx] - q2[tx] - q3[tx] + b
-    }
-    if full < tilesX { row[2 * full] = q0[full] + q1[full] + q2[full] + b }
-  }
-}
-
-/// F(4×4): Aᵀ rows [1 1 1 1 1 0], [0 1 −1 2 −2 0], [0 1 1 4 4 0], [0 1 −1 8 −8 1], over the
-/// rows of M and then over each tile's columns.
-@inline(__always)
-private func outputF4(
-  _ s: UnsafePointer<Float>, stride: Int, a: UnsafeMutablePointer<Float>, tilesX: Int, rows: Int,
-  bias b: Float, into dst: UnsafeMutablePointer<Float>, width: Int
-) {
-  for j in 0..<6 {
-    let s0 = s + j * stride, s1 = s0 + 6 * stride, s2 = s1 + 6 * stride
-    let s3 = s2 + 6 * stride, s4 = s3 + 6 * stride, s5 = s4 + 6 * stride
-    let a0 = a + j * tilesX, a1 = a + (6 + j) * tilesX, a2 = a + (12 + j) * tilesX, a3 = a + (18 + j) * tilesX
-    for tx in 0..<tilesX {
-      let (p, q) = (s1[tx] + s2[tx], s1[tx] - s2[tx])
-      let (u, w) = (s3[tx] + s4[tx], s3[tx] - s4[tx])
-      a0[tx] = s0[tx] + p + u
-      a1[tx] = q + 2 * w
-      a2[tx] = p + 4 * u
-      a3[tx] = q + 8 * w + s5[tx]
-    }
-  }
-  let full = width / 4
-  for k in 0..<rows {
-    let q = a + 6 * k * tilesX
-    let (q0, q1, q2, q3, q4, q5) = (q, q + tilesX, q + 2 * tilesX, q + 3 * tilesX, q + 4 * tilesX, q + 5 * tilesX)
-    let row = dst + k * width
-    for tx in 0..<full {
-      let (p, r) = (q1[tx] + q2[tx], q1[tx] - q2[tx])
-      let (u, w) = (q3[tx] + q4[tx], q3[tx] - q4[tx])
-      row[4 * tx] = q0[tx] + p + u + b
-      row[4 * tx + 1] = r + 2 * w + b
-      row[4 * tx + 2] = p + 4 * u + b
-      row[4 * tx + 3] = r + 8 * w + q5[tx] + b
-    }
-    if full < tilesX {
-      let tx = full
-      let (p, r) = (q1[tx] + q2[tx], q1[tx] - q2[tx])
-      let (u, w) = (q3[tx] + q4[tx], q3[tx] - q4[tx])
-      let values = (q0[tx] + p + u, r + 2 * w, p + 4 * u)
-      let left = width - 4 * full
-      row[4 * tx] = values.0 + b
-      if left > 1 { row[4 * tx + 1] = values.1 + b }
-      if left > 2 { row[4 * tx + 2] = values.2 + b }
     }
   }
 }
@@ -328,7 +190,7 @@ private func outputF4(
 /// `bandBytes`, `slot + 2` the 16 · Cout · Cin sums.
 func winogradWeightGradient3x3(
   _ x: UnsafePointer<Float>, batch: Int, _ g: ConvGeometry, dy: UnsafePointer<Float>, outChannels: Int,
-  addingInto dw: UnsafeMutablePointer<Float>, workspace: Workspace, slot: Int, bandBytes: Int
+  addingInto dw: UnsafeMutablePointer<Float>, workspace: Workspace, slot: Int, bandBytes: Int, level: VectorLevel
 ) {
   precondition(g.kernel == 3 && g.stride == 1, "Winograd F(m×m,3×3) needs a 3×3 stride-1 conv.")
   let tile = WinogradTile.f2
@@ -345,7 +207,7 @@ func winogradWeightGradient3x3(
   while r0 < totalRows {
     let r1 = min(totalRows, r0 + band)
     let tiles = (r1 - r0) * tilesX
-    winogradInput(x, g, tile: tile, rows: r0, r1, tilesY: tilesY, tilesX: tilesX, into: v, stride: cin * tiles)
+    winogradInput(x, g, tile: tile, rows: r0, r1, tilesY: tilesY, tilesX: tilesX, into: v, stride: cin * tiles, level: level)
     winogradOutputGradientF2(dy, rows: r0, r1, tilesY: tilesY, tilesX: tilesX, outChannels: cout, height: hOut, width: wOut,
                              into: dm, stride: cout * tiles)
     for xi in 0..<points {

@@ -37,10 +37,10 @@ public final class Conv2D: Layer {
   /// When false, stride-1 convs to at most 4 channels go through im2col (the plain reference
   /// for the direct kernel in CKernels).
   public var usesDirectThin = true
-  /// When true, the direct thin kernel takes its plain C path even where the CPU has AVX2 (the
-  /// path other CPUs take; tests check it against the vectorised one). Per layer, so that a
-  /// test cannot change the rounding of other work running beside it.
-  public var usesPlainThinKernel = false
+  /// The most the project's own kernels may use of the CPU's vector instructions (the direct
+  /// thin convolution, the Winograd transforms; tests check each level against the plain one).
+  /// Per layer, so that a test cannot change the rounding of other work running beside it.
+  public var vectorLevel = VectorLevel.best
   /// When true, the input is first upsampled ×2 (nearest neighbour), as if an `Upsample2x`
   /// came before: the output is twice the input's size. A 3×3 stride-1 reflection-padded conv
   /// then runs on the small map (`upsampleConv3x3`: 4/9 of the multiplications, no upsampled
@@ -153,7 +153,7 @@ public final class Conv2D: Layer {
         parallelFor(hOut) { rows in
           picasso_conv_thin_forward(xp, Int32(inChannels), Int32(hp), Int32(wp), weight.data, Int32(outChannels), Int32(kernel),
                                     yi, Int32(hOut), Int32(wOut), Int32(rows.lowerBound), Int32(rows.upperBound),
-                                    usesPlainThinKernel ? 1 : 0)
+                                    Int32(vectorLevel.rawValue))
         }
       }
       if relu { reluInPlace(y.data, y.count) }
@@ -162,7 +162,8 @@ public final class Conv2D: Layer {
     if winogradApplies(from: inChannels, to: outChannels) {
       let u = winogradKernel(transposed: false, tile: winogradTile)
       winogradConv3x3(x.data, batch: x.n, g, u: u.data, tile: winogradTile, outChannels: outChannels, bias: bias.data, into: y.data,
-                      workspace: workspace, slot: 3, bandBytes: min(Self.winogradBandBytes(winogradTile), workspace.limitBytes / 2))
+                      workspace: workspace, slot: 3, bandBytes: min(Self.winogradBandBytes(winogradTile), workspace.limitBytes / 2),
+                      level: vectorLevel)
       if relu { reluInPlace(y.data, y.count) }
       return y
     }
@@ -222,7 +223,8 @@ public final class Conv2D: Layer {
     let winogradWeightGradient = accumulatesParameterGradients && winogradApplies(from: inChannels, to: outChannels)
     if winogradWeightGradient {
       winogradWeightGradient3x3(x.data, batch: x.n, g, dy: gy.data, outChannels: outChannels, addingInto: weightGrad.data,
-                                workspace: workspace, slot: 3, bandBytes: min(Self.winogradBandBytes(.f2), workspace.limitBytes / 2))
+                                workspace: workspace, slot: 3, bandBytes: min(Self.winogradBandBytes(.f2), workspace.limitBytes / 2),
+                                level: vectorLevel)
     }
     // The same convolution of dY by Winograd, for the whole batch at once.
     if winogradGradient {
@@ -230,7 +232,8 @@ public final class Conv2D: Layer {
       let paddedPlane = inChannels * gradHeight * gradWidth
       let target = foldsPadding ? workspace.buffer(5, count: x.n * paddedPlane) : dx.data
       winogradConv3x3(gy.data, batch: x.n, gradGeometry, u: u.data, tile: winogradTile, outChannels: inChannels, bias: nil, into: target,
-                      workspace: workspace, slot: 3, bandBytes: min(Self.winogradBandBytes(winogradTile), workspace.limitBytes / 2))
+                      workspace: workspace, slot: 3, bandBytes: min(Self.winogradBandBytes(winogradTile), workspace.limitBytes / 2),
+                      level: vectorLevel)
       if foldsPadding {
         for i in 0..<x.n { foldReflection(target + i * paddedPlane, into: dx.data + i * inChannels * inPlane, g) }
       }
@@ -253,7 +256,7 @@ public final class Conv2D: Layer {
           parallelFor(inChannels) { channels in
             picasso_conv_thin_weight_gradient(xp, Int32(hp), Int32(wp), gyi, Int32(outChannels), Int32(kernel), Int32(hOut), Int32(wOut),
                                               weightGrad.data, Int32(inChannels), Int32(channels.lowerBound), Int32(channels.upperBound),
-                                              usesPlainThinKernel ? 1 : 0)
+                                              Int32(vectorLevel.rawValue))
           }
         }
         var oy0 = directThinApplies || winogradWeightGradient ? hOut : 0

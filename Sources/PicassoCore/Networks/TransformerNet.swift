@@ -79,6 +79,11 @@ public final class TransformerNet: Layer {
     didSet { for case let conv as Conv2D in allLayers { conv.winogradTile = winogradTile } }
   }
 
+  /// The vector level of every conv's own kernels (`Conv2D.vectorLevel`).
+  public var vectorLevel = VectorLevel.best {
+    didSet { for case let conv as Conv2D in allLayers { conv.vectorLevel = vectorLevel } }
+  }
+
   /// Rendering only: each ×2 upsample and the 3×3 conv after it run as one conv on the small
   /// map (`upsampleConv3x3`, 4/9 of the multiplications, the same output within float
   /// rounding). Off for training (no backward pass); `Stylizer` turns it on.

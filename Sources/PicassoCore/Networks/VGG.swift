@@ -67,6 +67,11 @@ public final class VGG {
     self.stages = stages
   }
 
+  /// The vector level of every conv's own kernels (`Conv2D.vectorLevel`).
+  public var vectorLevel = VectorLevel.best {
+    didSet { for case let conv as Conv2D in stages.map(\.layer) { conv.vectorLevel = vectorLevel } }
+  }
+
   /// F(4×4) for the convs to at most 128 channels (blocks 1 and 2, the large maps, whose
   /// GEMMs are thinnest), F(2×2) deeper. Measured in one run (picasso bench, min of 3): the
   /// training step 5.45 → 4.95 s, Gatys at 512² 2.96 → 2.81 s; F(4×4) on every conv made the
