@@ -8,9 +8,10 @@ import SwiftProtobuf
 /// - Output `stylized`: float32 [N, 3, H, W], RGB clipped to [0, 1]: what `picasso stylize`
 ///   writes, before it rounds to 8 bits.
 ///
-/// The graph does what `Stylizer` does around the network: it extends the photo by repeating
-/// its last row and column to sides that are multiples of 4 (at least 16), runs the network,
-/// and crops back. Each conv pads by reflection (a `Pad` node, then `Conv`); each instance norm
+/// The graph does what `Stylizer` does around the network: it mirrors the photo into a margin
+/// on every side (`Stylizer.defaultMargin` pixels, at most the side less one), extends it by
+/// repeating the last row and column to sides that are multiples of 4 (at least 16), runs the
+/// network, and crops back. Each conv pads by reflection (a `Pad` node, then `Conv`); each instance norm
 /// is `InstanceNormalization` (ε 1e-5) and a `Relu` where ours has one; each ×2 upsample is a
 /// nearest-neighbour `Resize`; the output scale is a `Mul`. No op outside the default domain.
 public enum ONNXExport {
@@ -20,12 +21,12 @@ public enum ONNXExport {
   public static let outputName = "stylized"
 
   /// The serialised ModelProto.
-  public static func serialize(_ model: StyleModel, producerVersion: String) throws -> Data {
+  public static func serialize(_ model: StyleModel, producerVersion: String, margin: Int = Stylizer.defaultMargin) throws -> Data {
     var graph = GraphBuilder()
     var names = model.net.parameterNames.makeIterator()
-    let padded = graph.padToMultipleOf4(inputName)
-    let y = try graph.emit(model.net.network, input: padded.output, names: &names)
-    let cropped = graph.node("Slice", [y, graph.int64s("zeros2", [0, 0]), padded.size, graph.int64s("axes_hw", [2, 3])], name: "crop")
+    let framed = graph.frame(inputName, margin: margin)
+    let y = try graph.emit(model.net.network, input: framed.output, names: &names)
+    let cropped = graph.node("Slice", [y, framed.start, framed.end, graph.int64s("axes_hw", [2, 3])], name: "crop")
     graph.node("Clip", [cropped, graph.scalar("zero", 0), graph.scalar("one", 1)], name: "clip", output: outputName)
 
     var g = Onnx_GraphProto()
@@ -44,7 +45,7 @@ public enum ONNXExport {
     proto.docString = """
       Picasso Me style filter (Johnson et al. 2016 transformation network, \(s.architecture.string)). \
       Input 'image': float32 [N, 3, H, W], RGB in [0, 1]. Output 'stylized': float32 [N, 3, H, W], \
-      RGB in [0, 1]. Any H and W (the graph pads to multiples of 4 and crops back).
+      RGB in [0, 1]. Any H and W (the graph mirrors the photo into a margin, pads to multiples of 4 and crops back).
       """
     var opset = Onnx_OperatorSetIdProto()
     opset.domain = ""
@@ -165,19 +166,28 @@ struct GraphBuilder {
     return a
   }
 
-  /// Edge-pads `input` so that H and W become multiples of 4, at least 16 (as `Stylizer`
-  /// does). Returns the padded image and the original [H, W] (int64), for the final crop.
-  mutating func padToMultipleOf4(_ input: String) -> (output: String, size: String) {
+  /// Puts `input` on `Stylizer`'s canvas: mirrored into a margin of min(margin, side − 1)
+  /// pixels on every side, then edge-padded so that H and W become multiples of 4, at least
+  /// 16. Returns the canvas and where the photo lies in it ([top, left] and [bottom, right],
+  /// int64), for the final crop.
+  mutating func frame(_ input: String, margin: Int) -> (output: String, start: String, end: String) {
     let shape = node("Shape", [input], name: "shape")
     let hw = node("Slice", [shape, int64s("two", [2]), int64s("four", [4])], name: "hw")
+    let m = node("Min", [node("Sub", [hw, int64s("ones2", [1, 1])], name: "hw_less_1"),
+                         int64s("margin", [Int64(margin), Int64(margin)])], name: "margin_hw")
+    let zeros2 = int64s("zeros2", [0, 0])
+    let mirrorPads = node("Concat", [zeros2, m, zeros2, m], attributes: [Self.attribute("axis", int: 0)], name: "mirror_pads")
+    let mirrored = node("Pad", [input, mirrorPads], attributes: [Self.attribute("mode", "reflect")], name: "mirror")
+    let end = node("Add", [hw, m], name: "photo_end")
+    let framed = node("Add", [end, m], name: "hw_mirrored")
     let four = int64s("four", [4])
-    let rest = node("Mod", [hw, four], name: "hw_mod4")
+    let rest = node("Mod", [framed, four], name: "hw_mod4")
     let short = node("Mod", [node("Sub", [four, rest], name: "to_next"), four], name: "to_multiple")
-    let rounded = node("Max", [node("Add", [hw, short], name: "hw_rounded"), int64s("sixteen", [16])], name: "hw_padded")
-    let amount = node("Sub", [rounded, hw], name: "pad_hw")
+    let rounded = node("Max", [node("Add", [framed, short], name: "hw_rounded"), int64s("sixteen", [16])], name: "hw_padded")
+    let amount = node("Sub", [rounded, framed], name: "pad_hw")
     let pads = node("Concat", [int64s("zeros6", [0, 0, 0, 0, 0, 0]), amount], attributes: [Self.attribute("axis", int: 0)], name: "pads")
-    let padded = node("Pad", [input, pads], attributes: [Self.attribute("mode", "edge")], name: "extend")
-    return (padded, hw)
+    let padded = node("Pad", [mirrored, pads], attributes: [Self.attribute("mode", "edge")], name: "extend")
+    return (padded, m, end)
   }
 
   /// The ONNX nodes for one of `TransformerNet`'s layers; returns the output's name.

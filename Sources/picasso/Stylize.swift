@@ -54,6 +54,11 @@ struct Stylize: ParsableCommand {
   var tileSize = 512
 
   @Option(help: ArgumentHelp(
+    "Pixels of each photo mirrored beyond its edges before the network and cropped off after (0: the photo as it is, as PyTorch's fast-neural-style renders it).",
+    discussion: "Trained networks paint a line along the edges they see; the margin keeps that line outside the photo."))
+  var margin = Stylizer.defaultMargin
+
+  @Option(help: ArgumentHelp(
     "Render only the I-th of N parts of the photos (1 ≤ I ≤ N), for N machines or jobs sharing one folder.",
     discussion: """
       The photos are sorted by their output path and dealt out in turn, so the parts are the \
@@ -72,6 +77,7 @@ struct Stylize: ParsableCommand {
     guard (0...1).contains(strength) else { throw ValidationError("--strength must be between 0 and 1.") }
     if let maxSize { guard maxSize >= 1 else { throw ValidationError("--max-size must be at least 1.") } }
     guard tileSize >= 16, tileSize % 4 == 0 else { throw ValidationError("--tile-size must be a multiple of 4, at least 16.") }
+    guard margin >= 0 else { throw ValidationError("--margin must be 0 or more pixels.") }
   }
 
   func run() throws {
@@ -127,6 +133,7 @@ struct Stylize: ParsableCommand {
     let styleModel = try StyleModel.load(model)
     let stylizer = Stylizer(net: styleModel.net)
     stylizer.tileSide = tileSize
+    stylizer.margin = margin
     let found = try jobs()
     guard !found.isEmpty else { throw PicassoError.badInput("no JPEG or PNG photos in \(inputs.joined(separator: ", "))") }
     let all = part.map { p in p.select(found, by: \.output) } ?? found

@@ -80,6 +80,7 @@ struct StylizeCommandTests {
     try FileManager.default.createDirectory(atPath: dir.file("empty"), withIntermediateDirectories: true)
     try expectError(["--model", model, "--output-dir", dir.file("o4"), dir.file("empty")], mentions: ["no JPEG or PNG"])
     try expectError(["--model", model, "--strength", "2", photo], mentions: ["--strength"])
+    try expectError(["--model", model, "--margin=-4", photo], mentions: ["--margin"])
   }
 
   /// Without arguments: the bundled models in Models/, and no complaint about the VGG19
