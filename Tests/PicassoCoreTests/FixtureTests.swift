@@ -126,24 +126,24 @@ struct FixtureTests {
       if point == "x1" {
         let full = try floats("gatys_x1_total_grad_f64_as_f32.f32")
         let diff = maxRelativeDifference(UnsafeBufferPointer(gradient.buffer), full)
-        // The plain C path (no FMA) rounds the Winograd transforms differently, and at x1 that
-        // flips one ReLU or max-pool kink deep in VGG: 67 of the 12,288 values, one patch of
-        // about 5×5 pixels, move by up to 2.6e-3 of the largest (measured 2026-12-01; the FMA
-        // paths: 2.4e-6). There, the values beyond 1e-4 of the largest must stay under 1 % of
-        // them, and the whole difference under 1e-3 of the gradient's norm.
-        if level == .plain {
-          let scale = full.map { abs($0) }.max()!
-          var outliers = 0, differenceSquared = 0.0, normSquared = 0.0
-          for i in 0..<full.count {
-            let d = Double(gradient.data[i] - full[i])
-            if abs(d) > 1e-4 * Double(scale) { outliers += 1 }
-            differenceSquared += d * d
-            normSquared += Double(full[i]) * Double(full[i])
-          }
-          #expect(outliers <= full.count / 100, "x1 gradient (plain C): \(outliers) values beyond 1e-4 of the largest")
-          #expect((differenceSquared / normSquared).squareRoot() < 1e-3, "x1 gradient (plain C): relative L2 difference")
-        } else {
-          #expect(diff < 1e-4, "x1 gradient (\(level)): max difference \(diff) of the largest magnitude")
+        // Rounding decides one ReLU or max-pool kink deep in VGG at x1: where it flips, 67 of
+        // the 12,288 values, one patch of about 5×5 pixels, move by up to 2.6e-3 of the largest
+        // (measured 2026-12-01 on the plain C path, whose transforms have no FMA, and
+        // 2026-12-02 on every path of an Emerald Rapids test process, whose OpenBLAS runs its
+        // SSE3 kernels; elsewhere the FMA paths are within 2.4e-6). So: either every value
+        // within 1e-4 of the largest, or the values beyond that under 1 % of them and the
+        // whole difference under 1e-3 of the gradient's norm.
+        let scale = full.map { abs($0) }.max()!
+        var outliers = 0, differenceSquared = 0.0, normSquared = 0.0
+        for i in 0..<full.count {
+          let d = Double(gradient.data[i] - full[i])
+          if abs(d) > 1e-4 * Double(scale) { outliers += 1 }
+          differenceSquared += d * d
+          normSquared += Double(full[i]) * Double(full[i])
+        }
+        if diff >= 1e-4 {
+          #expect(outliers <= full.count / 100, "x1 gradient (\(level)): \(outliers) values beyond 1e-4 of the largest")
+          #expect((differenceSquared / normSquared).squareRoot() < 1e-3, "x1 gradient (\(level)): relative L2 difference")
         }
       }
     }
