@@ -55,7 +55,7 @@ struct Stylize: ParsableCommand {
 
   @Option(help: ArgumentHelp(
     "Pixels of each photo mirrored beyond its edges before the network and cropped off after (0: the photo as it is, as PyTorch's fast-neural-style renders it).",
-    discussion: "Trained networks paint a line along the edges they see; the margin keeps that line outside the photo."))
+    discussion: "Some trained networks paint a line along an edge they see; the margin keeps that line outside the photo."))
   var margin = Stylizer.defaultMargin
 
   @Option(help: ArgumentHelp(

@@ -361,8 +361,9 @@ struct Train: ParsableCommand {
     let sumNote = group.map { _ in
       String(format: ", summing %.1f MB over the ranks in %.1f ms a step", Double(model.net.parameterCount * 4) / 1e6, 1000 * trainer.sumSeconds / Double(max(steps, 1)))
     } ?? ""
-    printErr(String(format: "train: done, %d iterations in %.0f s (%.2f photos/s%@); final loss %@; wrote %@",
-                     steps, bar.elapsed, photosPerSecond, sumNote, fmt(last), output))
+    let rateNote = steps > 0 ? String(format: " (%.2f photos/s%@)", photosPerSecond, sumNote) : ""
+    printErr(String(format: "train: done, %d iterations in %.0f s%@; final loss %@; wrote %@",
+                     steps, bar.elapsed, rateNote, fmt(last), output))
   }
 }
 

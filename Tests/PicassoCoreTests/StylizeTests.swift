@@ -70,10 +70,10 @@ struct StylizeTests {
     #expect((c.top, c.left, c.height, c.width) == (16, 4, 84, 16))
   }
 
-  /// Why the margin: a trained network paints a bright line down the right-hand edge it sees
-  /// (the bundled Starry Night: 15–20 levels above the column 4 pixels in, on every photo
-  /// tried, and on the left edge of a mirrored photo's output, so the network makes it, not
-  /// the photo). With the margin that edge lies outside the photo.
+  /// Why the margin: a trained network can paint a bright line down the right-hand edge it
+  /// sees (the bundled Starry Night: 15–20 levels above the column 4 pixels in on the coffee
+  /// and astronaut photos at 256 px, and on the left edge of a mirrored photo's output, so the
+  /// network makes it, not the photo). With the margin that edge lies outside the photo.
   @Test(.enabled(if: Paths.haveData)) func marginRemovesTheEdgeLine() throws {
     let model = try StyleModel.load(Paths.root + "/Models/starry_night.h5")
     let photo = try RGBImage.read(Paths.data + "/photos/coffee.png").resized(longSide: 256)

@@ -4,7 +4,7 @@
 /// **Sizes.** The network halves the image twice and doubles it twice, so it needs sides that
 /// are multiples of 4 (and at least 16 for its reflection padding). The photo is extended by
 /// `margin` pixels on every side, mirrored (the network's own edges fall outside the photo:
-/// trained networks paint a line along the edges they see, on the right-hand one brightest),
+/// some trained networks paint a line along the right-hand edge they see),
 /// then by repeating its last row and column up to such a size, rendered, and cropped back:
 /// nothing is resized.
 ///
@@ -32,8 +32,8 @@ public final class Stylizer {
   /// photo's side less one), cropped off after; 0 renders the photo as it is, as PyTorch's
   /// fast-neural-style does. A multiple of 4 keeps the network's 4-pixel grid where it is.
   public var margin = Stylizer.defaultMargin
-  /// 16 pixels: the edge line of the bundled models reaches 2–3 pixels in, and 16 adds 13 %
-  /// to the work of a 512² photo.
+  /// 16 pixels: the edge line of the bundled models reaches 2–3 pixels in (8 removes it, 4
+  /// does not), and 16 adds 13 % to the work of a 512² photo.
   public static let defaultMargin = 16
 
   /// Called during a tiled rendering with (tile passes done, tile passes in all).
