@@ -3,6 +3,13 @@ import PicassoCore
 import Testing
 
 /// Datasets, model files and the trainer, on tiny photos and a tiny network.
+///
+/// One test at a time: OpenBLAS's thread count is one setting for the process, and a
+/// data-parallel step sets it to 1 while it runs, so a one-pass trainer beside it would run
+/// some GEMMs on one thread and some on two. With OpenBLAS's SSE3 kernels (what a test process
+/// gets on an Emerald Rapids Xeon) that changes the last bits, and the bit-for-bit resume test
+/// failed one run in two. Only this suite runs trainers in the test process.
+@Suite(.serialized)
 struct TrainingTests {
   /// Writes `count` small generated photos (different sizes, PNG and JPEG) into a folder.
   static func photos(_ dir: TemporaryFolder, count: Int) throws -> String {
