@@ -44,6 +44,9 @@ struct Bench: ParsableCommand {
   @Flag(inversion: .prefixedNo, help: "When rendering and in the transformation network's forward pass, run each ×2 upsample and the 3×3 conv after it as one conv on the small map, as picasso stylize does (training never does).")
   var foldUpsampling = true
 
+  @Option(help: "Pixels mirrored beyond each photo's edges when rendering, as picasso stylize --margin (0: none; the work is counted for the photo alone).")
+  var margin = Stylizer.defaultMargin
+
   @Flag(help: "Print the results as JSON.")
   var json = false
 
@@ -138,6 +141,7 @@ struct Bench: ParsableCommand {
       let photo = RGBImage(width: w, height: h, pixels: pixels)
       pixels = []
       let stylizer = Stylizer(net: net)
+      stylizer.margin = max(0, margin)
       net.winogradTile = tile  // F(4×4) as the stylizer sets it, unless --winograd-tile 2
       net.foldsUpsampling = foldUpsampling  // on, as the stylizer sets it, unless --no-fold-upsampling
       let large = w * h > 4_000_000
