@@ -56,6 +56,12 @@ struct Train: ParsableCommand {
   @Option(help: "The learning rate's factor at each --lr-decay-every (default: 0.5).")
   var lrDecayFactor: Float?
 
+  @Option(help: ArgumentHelp(
+    "The model is a running average of the trained weights; each step's weight in it decays by this factor a step (default: 0.995, about the last 200 steps; 0: the last step's weights).",
+    discussion: "The average scores better than the weights of any one step at a constant learning rate. With --init-weights, the model's unless given.",
+    valueName: "factor"))
+  var averageDecay: Float?
+
   @Option(help: "Weight of the content loss (default: 1; with --init-weights, the model's unless given).")
   var contentWeight: Float?
 
@@ -125,6 +131,9 @@ struct Train: ParsableCommand {
     if let iterations { guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1.") } }
     if let learningRate { guard learningRate.isFinite && learningRate > 0 else { throw ValidationError("--learning-rate must be a positive number.") } }
     if let lrDecayEvery { guard lrDecayEvery >= 1 else { throw ValidationError("--lr-decay-every must be at least 1.") } }
+    if let averageDecay, !(averageDecay >= 0 && averageDecay < 1) {
+      throw usageError("--average-decay must be at least 0 and below 1, not \(averageDecay)")
+    }
     if let lrDecayFactor { guard lrDecayFactor > 0 && lrDecayFactor <= 1 else { throw ValidationError("--lr-decay-factor must be in (0, 1].") } }
     for (name, weight) in [("content", contentWeight), ("style", styleWeight), ("tv", tvWeight)] {
       if let weight { guard weight.isFinite && weight >= 0 else { throw ValidationError("--\(name)-weight must be a number of at least 0.") } }
@@ -136,8 +145,8 @@ struct Train: ParsableCommand {
     guard resume || initWeights != nil || style != nil else { throw ValidationError("Give the painting with --style (or --resume a run).") }
     guard !(resume && initWeights != nil) else { throw ValidationError("Give either --resume or --init-weights, not both.") }
     guard !resume || (learningRate == nil && lrDecayEvery == nil && lrDecayFactor == nil && contentWeight == nil && styleWeight == nil
-                      && tvWeight == nil) else {
-      throw ValidationError("--resume continues a run exactly; to change the learning rate or the loss weights, start from its weights with --init-weights.")
+                      && tvWeight == nil && averageDecay == nil) else {
+      throw ValidationError("--resume continues a run exactly; to change the learning rate, the loss weights or the averaging, start from its weights with --init-weights.")
     }
     guard base == nil || (!resume && initWeights == nil) else { throw usageError("--base starts a new run; leave it out with --resume or --init-weights") }
     guard initWeights == nil || (arch == nil && width == nil && blocks == nil) else {
@@ -210,7 +219,8 @@ struct Train: ParsableCommand {
       model.retune(learningRate: learningRate ?? model.settings.learningRate,
                    decayEvery: lrDecayEvery ?? model.settings.learningRateDecayEvery,
                    decayFactor: lrDecayFactor ?? model.settings.learningRateDecayFactor,
-                   weights: LossWeights(content: contentWeight ?? w.content, style: styleWeight ?? w.style, tv: tvWeight ?? w.tv))
+                   weights: LossWeights(content: contentWeight ?? w.content, style: styleWeight ?? w.style, tv: tvWeight ?? w.tv),
+                   averageDecay: averageDecay ?? model.settings.averageDecay)
     } else {
       let paintingFull = try RGBImage.read(style!)
       painting = paintingFull.resized(longSide: styleSize ?? min(512, max(paintingFull.width, paintingFull.height)))
@@ -233,6 +243,7 @@ struct Train: ParsableCommand {
       s.learningRate = learningRate ?? s.learningRate
       s.learningRateDecayEvery = lrDecayEvery ?? s.learningRateDecayEvery
       s.learningRateDecayFactor = lrDecayFactor ?? s.learningRateDecayFactor
+      s.averageDecay = averageDecay ?? s.averageDecay
       s.iterations = iterations ?? s.iterations
       s.seed = seed
       s.dataset = dataset
@@ -268,8 +279,9 @@ struct Train: ParsableCommand {
     let budgetNote = budget.map { ", at most \(ProgressBar.clock($0))" } ?? ""
     let threadNote = trainer.workers > 1 ? ", \(trainer.workers) threads" : ""
     let groupNote = group.map { ", \($0.size) processes (mpirun)" } ?? ""
+    let averageNote = model.settings.averageDecay > 0 ? ", weights averaged (decay \(model.settings.averageDecay))" : ""
     if lead {
-      printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize)\(groupNote)\(threadNote)\(threadNote.isEmpty || group == nil ? "" : " each"), iterations \(trainer.iteration + 1)…\(total)\(budgetNote)\(baseNote)")
+      printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize)\(groupNote)\(threadNote)\(threadNote.isEmpty || group == nil ? "" : " each"), iterations \(trainer.iteration + 1)…\(total)\(budgetNote)\(baseNote)\(averageNote)")
     }
 
     let secondsBefore = model.trainingSeconds
@@ -389,7 +401,8 @@ extension Train {
   }
 
   /// Beside the model: `NAME-loss.png` (train loss, averaged over windows, and validation
-  /// loss, log scale) and `NAME-preview.png` (validation photos above, stylised below).
+  /// loss, log scale) and `NAME-preview.png` (validation photos above, stylised below by the
+  /// model's weights, the running average where there is one).
   func writeFigures(_ model: StyleModel, _ data: DatasetReader) throws {
     let base = (output as NSString).deletingPathExtension
     let train = model.trainHistory
@@ -409,8 +422,10 @@ extension Train {
     let count = min(4, data.counts[.val]!)
     let photos = Tensor(shape: [count, 3, data.size, data.size])
     try data.read(.val, indices: Array(0..<count), into: photos)
-    let painted = model.net.forward(photos)
-    let rows = [(0..<count).map { RGBImage(tensor: photos, index: $0) }, (0..<count).map { RGBImage(tensor: painted, index: $0) }]
+    // Rendered as picasso stylize renders (the mirrored margin included).
+    let stylizer = Stylizer(net: model.net)
+    let originals = (0..<count).map { RGBImage(tensor: photos, index: $0) }
+    let rows = [originals, originals.map { stylizer.render($0) }]
     try contactSheet(rows, cell: data.size).write(to: base + "-preview.png")
   }
 }

@@ -150,13 +150,15 @@ struct TrainCommandTests {
     // stored; --resume refuses them (it continues exactly).
     let tuned = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
                                 "--iterations", "4", "--content-weight", "3", "--learning-rate", "2e-4", "--lr-decay-every", "2",
-                                "--lr-decay-factor", "0.25", "--vgg", Paths.vgg])
+                                "--lr-decay-factor", "0.25", "--average-decay", "0.5", "--vgg", Paths.vgg])
     #expect(tuned.status == 0, "\(tuned.stderr)")
     #expect(tuned.stderr.contains("iter 4  lr 5e-05"), "\(tuned.stderr)")  // 2e-4 · 0.25: m.h5 had 3 iterations
     let t = try StyleModel.load(dir.file("t.h5"))
     #expect(t.settings.weights == LossWeights(content: 3, style: source.settings.weights.style, tv: source.settings.weights.tv))
     #expect(t.settings.learningRate == 2e-4)
     #expect(t.settings.learningRateDecayEvery == 2 && t.settings.learningRateDecayFactor == 0.25)
+    #expect(t.settings.averageDecay == 0.5 && source.settings.averageDecay == StyleModel.Settings().averageDecay)
+    #expect(t.checkpoint?.averageSteps == 1 && t.checkpoint?.weights.count == t.net.parameters.count)
     try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--resume", "--style-weight", "2",
                      "--vgg", Paths.vgg], mentions: ["--init-weights"])
     try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
@@ -165,6 +167,12 @@ struct TrainCommandTests {
                      "--vgg", Paths.vgg], mentions: ["--init-weights"])
     try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
                      "--lr-decay-factor", "2"], mentions: ["--lr-decay-factor"])
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--resume", "--average-decay", "0",
+                     "--vgg", Paths.vgg], mentions: ["--init-weights"])
+    for bad in ["1", "-0.1", "nan"] {
+      try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
+                       "--average-decay", bad], mentions: ["--average-decay"])
+    }
   }
 
   /// A loss that overflows stops training with a message and keeps the last good checkpoint.

@@ -97,6 +97,7 @@ struct TrainingTests {
     s.iterations = 6
     s.seed = 42
     s.dataset = dataset
+    s.averageDecay = 0  // the model's weights are the trained ones (averagingIsTheBiasCorrectedMean checks the average)
     return s
   }
 
@@ -138,9 +139,10 @@ struct TrainingTests {
   }
 
   /// A run interrupted after 3 steps (checkpoint saved and loaded into a new trainer) ends
-  /// with exactly the weights of a run that was not interrupted, in one pass or data-parallel.
-  @Test(arguments: [1, 2])
-  func resumedTrainingEqualsUninterruptedTraining(workers: Int) throws {
+  /// with exactly the weights of a run that was not interrupted, in one pass or data-parallel,
+  /// with and without a running average of the weights.
+  @Test(arguments: [(1, Float(0)), (2, 0), (1, 0.9), (2, 0.9)])
+  func resumedTrainingEqualsUninterruptedTraining(workers: Int, averageDecay: Float) throws {
     let dir = TemporaryFolder()
     defer { dir.remove() }
     let (data, style) = try Self.trainingSet(dir)
@@ -148,6 +150,7 @@ struct TrainingTests {
     // With a learning-rate schedule that halves the rate every 2 steps, across the resume point.
     var settings = Self.tinySettings(dataset: dir.file("d.h5"))
     settings.learningRateDecayEvery = 2
+    settings.averageDecay = averageDecay
     let straight = StyleModel(settings: settings)
     let a = try Trainer(model: straight, dataset: data, style: style, vggPath: Paths.vgg, workers: workers)
     for _ in 0..<6 { try a.step() }
@@ -168,7 +171,57 @@ struct TrainingTests {
     #expect(c.iteration == 3)
     for _ in 0..<3 { try c.step() }
     for (p, q) in zip(straight.net.parameters, loaded.net.parameters) { #expect(p.array == q.array) }
+    for (p, q) in zip(a.network.parameters, c.network.parameters) { #expect(p.array == q.array) }
+    #expect(c.averageSteps == (averageDecay > 0 ? 6 : 0))
     #expect(losses.allSatisfy { $0.isFinite })
+  }
+
+  /// With averaging, Adam's weights follow the same path as without, and the model's weights
+  /// are their mean weighted by (1 − β)·β^(t−k) / (1 − βᵗ), computed here in Double; the file
+  /// stores the average as the model and the trained weights in the checkpoint.
+  @Test func averagingIsTheBiasCorrectedMean() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let (data, style) = try Self.trainingSet(dir)
+    let plain = Self.tinySettings(dataset: dir.file("d.h5"))
+    var averaged = plain
+    averaged.averageDecay = 0.8
+    let (m0, m1) = (StyleModel(settings: plain), StyleModel(settings: averaged))
+    let (a, b) = (try Trainer(model: m0, dataset: data, style: style, vggPath: Paths.vgg),
+                  try Trainer(model: m1, dataset: data, style: style, vggPath: Paths.vgg))
+    #expect(a.network === m0.net && b.network !== m1.net)
+    var history: [[[Float]]] = []  // per step, per tensor
+    for t in 1...5 {
+      #expect(try a.step().total == (try b.step().total))
+      history.append(m0.net.parameters.map(\.array))
+      for (p, q) in zip(m0.net.parameters, b.network.parameters) { #expect(p.array == q.array) }
+      let beta = 0.8
+      var worst = 0.0, moved = 0.0
+      for (k, p) in m1.net.parameters.enumerated() {
+        for i in 0..<p.count {
+          var mean = 0.0
+          for (s, w) in history.enumerated() { mean += (1 - beta) * pow(beta, Double(t - 1 - s)) * Double(w[k][i]) }
+          mean /= 1 - pow(beta, Double(t))
+          worst = max(worst, abs(Double(p.data[i]) - mean))
+          moved = max(moved, abs(Double(history[t - 1][k][i]) - mean))
+        }
+      }
+      #expect(worst < 2e-6, "step \(t): the average is off by \(worst)")
+      #expect(t == 1 ? moved < 1e-9 : moved > 1e-4, "step \(t): the average is the last weights")
+    }
+    b.recordCheckpoint()
+    try m1.save(to: dir.file("m.h5"))
+    let loaded = try StyleModel.load(dir.file("m.h5"))
+    #expect(loaded.settings.averageDecay == 0.8)
+    #expect(loaded.net.parameters.map(\.array) == m1.net.parameters.map(\.array))
+    #expect(loaded.checkpoint?.weights.map(\.array) == b.network.parameters.map(\.array))
+    #expect(loaded.checkpoint?.averageSteps == 5)
+    // The finished (float16) file holds the average.
+    try m1.save(to: dir.file("f.h5"), float16: true)
+    let finished = try StyleModel.load(dir.file("f.h5"))
+    let p = finished.net.parameters[0], q = m1.net.parameters[0]
+    #expect(finished.checkpoint == nil)
+    #expect((0..<p.count).allSatisfy { abs(p.data[$0] - q.data[$0]) <= 1e-3 * abs(q.data[$0]) + 1e-6 })
   }
 
   @Test func learningRateDecaysOnSchedule() throws {

@@ -1,11 +1,13 @@
 import Dispatch
+import Foundation
 
 /// Fast style transfer training (Johnson, Alahi & Fei-Fei 2016): a transformation network
 /// learns, over random batches of photos, to minimise the perceptual objective of its
 /// output: content against the photo, style against one painting, total variation.
 ///
 /// Everything a run depends on lives in the model's checkpoint (weights, Adam's moments and
-/// step, the iteration, the random generator's state), so a resumed run continues exactly.
+/// step, the iteration, the random generator's state, the weights being averaged), so a
+/// resumed run continues exactly.
 public final class Trainer {
   public enum Failure: Error, CustomStringConvertible {
     case nonFinite(iteration: Int, LossReport)
@@ -21,6 +23,11 @@ public final class Trainer {
   public let dataset: DatasetReader
   public let objective: StyleObjective
   public private(set) var iteration: Int
+  /// The network Adam trains: the model's own, or, when the model keeps a running average of
+  /// the weights (`Settings.averageDecay` > 0), a second network whose average the model's holds.
+  public let network: TransformerNet
+  /// Steps in the model's running average (0 without averaging).
+  public private(set) var averageSteps = 0
   /// Threads that each take a share of every batch (at most this process's share).
   public let workers: Int
   /// The processes this run spans (nil: this one alone); each takes a contiguous share of
@@ -29,7 +36,7 @@ public final class Trainer {
   private let adam: Adam
   private var rng: SplitMix64
   private let batchSize: Int
-  /// One per worker: worker 0 is the model's own network and `objective`; the others hold a
+  /// One per worker: worker 0 is `network` and `objective`; the others hold a
   /// copy of the network (weights copied in before every step) and a loss network of their own.
   private let replicas: [Replica]
   /// Every gradient in one buffer, for the sum over a group.
@@ -77,11 +84,16 @@ public final class Trainer {
     let share = (rank * s.batchSize / ranks)..<((rank + 1) * s.batchSize / ranks)
     self.workers = max(1, min(workers, share.count))
     let styleTensor = style.tensor()
+    // The painting's Gram matrices on one core, as a rank of an MPI job computes them: with
+    // OpenBLAS's AVX-512 kernels two threads round them otherwise, and two ranks would then
+    // train apart from one process of two threads.
     func makeObjective() throws -> StyleObjective {
       let vgg = try VGG(weightsFile: vggPath, taps: s.contentLayers + s.styleLayers)
-      return StyleObjective(
-        vgg: vgg, styles: [(styleTensor, 1)], contentLayers: s.contentLayers, styleLayers: s.styleLayers,
-        weights: s.weights)
+      return onOneCore {
+        StyleObjective(
+          vgg: vgg, styles: [(styleTensor, 1)], contentLayers: s.contentLayers, styleLayers: s.styleLayers,
+          weights: s.weights)
+      }
     }
     objective = try makeObjective()
     var replicas: [Replica] = []
@@ -89,21 +101,27 @@ public final class Trainer {
       // Contiguous shares of this process's photos, as even as can be.
       let range = (share.lowerBound + w * share.count / self.workers)..<(share.lowerBound + (w + 1) * share.count / self.workers)
       replicas.append(Replica(
-        net: w == 0 ? model.net : TransformerNet(s.architecture), objective: w == 0 ? objective : try makeObjective(),
+        net: w > 0 || s.averageDecay > 0 ? TransformerNet(s.architecture) : model.net, objective: w == 0 ? objective : try makeObjective(),
         range: range, batch: s.batchSize, size: dataset.size))
     }
     self.replicas = replicas
+    network = replicas[0].net
     adam = Adam(learningRate: s.learningRate)
+    var start = model.net.parameters
     if let c = model.checkpoint {
       iteration = c.iteration
       rng = SplitMix64(seed: 0)
       rng.state = c.rngState
       if c.adamT > 0 { adam.restore(t: c.adamT, m: c.adamM, v: c.adamV) }
+      // A checkpoint without trained weights (a run that did not average, or --init-weights)
+      // starts a new average from the model's weights.
+      if !c.weights.isEmpty && s.averageDecay > 0 { (start, averageSteps) = (c.weights, c.averageSteps) }
     } else {
       iteration = 0
       rng = SplitMix64(seed: s.seed)
       model.net.initialise(using: &rng)
     }
+    if network !== model.net { for (p, q) in zip(network.parameters, start) { p.copy(from: q) } }
   }
 
   /// One Adam step on a random batch (random horizontal flips). Throws, before touching the
@@ -117,7 +135,7 @@ public final class Trainer {
     let n = dataset.counts[.train]!
     let indices = (0..<batchSize).map { _ in Int(rng.next() % UInt64(n)) }
     let flips = (0..<batchSize).map { _ in rng.next() & 1 == 1 }
-    let net = model.net
+    let net = network
     for (w, r) in replicas.enumerated() {
       try dataset.read(.train, indices: Array(indices[r.range]), flips: Array(flips[r.range]), into: r.input)
       if w > 0 { for (p, q) in zip(r.net.parameters, net.parameters) { p.copy(from: q) } }
@@ -158,7 +176,23 @@ public final class Trainer {
     adam.learningRate = model.settings.learningRate(after: iteration)
     adam.step(net.parameters, net.gradients)
     iteration += 1
+    if network !== model.net { updateAverage() }
     return report
+  }
+
+  /// Moves the model's weights toward the trained ones: the exponential moving average with
+  /// decay β, divided by 1 − βᵗ as Adam corrects its moments, so that the average is a
+  /// weighted mean of the t steps' weights alone (the first step's weights at t = 1) and not
+  /// drawn toward the weights the run started from.
+  private func updateAverage() {
+    averageSteps += 1
+    let beta = Double(model.settings.averageDecay)
+    let c = Float((1 - beta) / (1 - pow(beta, Double(averageSteps))))
+    for (a, w) in zip(model.net.parameters, network.parameters) {
+      if averageSteps == 1 { a.copy(from: w); continue }
+      let (x, y) = (a.data, w.data)
+      for i in 0..<a.count { x[i] += c * (y[i] - x[i]) }
+    }
   }
 
   /// The losses of the whole batch from each rank's share-weighted part (the layers of the
@@ -221,7 +255,8 @@ public final class Trainer {
   /// Stores the optimiser's state in the model, for `StyleModel.save`.
   public func recordCheckpoint() {
     model.checkpoint = StyleModel.Checkpoint(
-      iteration: iteration, rngState: rng.state, adamT: adam.t, adamM: adam.m.map { $0.clone() }, adamV: adam.v.map { $0.clone() })
+      iteration: iteration, rngState: rng.state, adamT: adam.t, adamM: adam.m.map { $0.clone() }, adamV: adam.v.map { $0.clone() },
+      weights: network === model.net ? [] : network.parameters.map { $0.clone() }, averageSteps: averageSteps)
   }
 }
 

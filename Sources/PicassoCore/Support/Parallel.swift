@@ -33,6 +33,19 @@ func eachWorker(_ workers: Int, _ body: (Int) -> Void) {
   }
 }
 
+/// Runs `body` with the calling thread's loops, and OpenBLAS, on one core: for results that
+/// must not depend on the thread count. OpenBLAS's AVX-512 kernels (SkylakeX, Cooperlake)
+/// round a GEMM differently on one thread than on two.
+func onOneCore<T>(_ body: () throws -> T) rethrows -> T {
+  WorkerRegions.enter()
+  picasso_serial_begin()
+  defer {
+    picasso_serial_end()
+    WorkerRegions.leave()
+  }
+  return try body()
+}
+
 /// Keeps the calling thread's loops, and OpenBLAS, on one core from now on (a rank of an MPI
 /// job that shares its machine's cores with the other ranks).
 public func useOneCore() {
