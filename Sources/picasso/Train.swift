@@ -11,7 +11,8 @@ struct Train: ParsableCommand {
       style (Gram matrices at --style-layers). Checkpoints go into the model file itself \
       (weights, Adam state, iteration, random state), written atomically; --resume continues \
       exactly where a run stopped. Ctrl-C writes a checkpoint and stops. A new run starts \
-      from Models/base.h5 (a network that keeps photos as they are) and splits each batch \
+      from Models/base.h5 (a network that already paints another painting over the photos' shapes), \
+      stores a running average of the weights it trains (--average-decay) and splits each batch \
       over the cores. Under mpirun (Open MPI) the ranks split each batch and sum their \
       gradients; rank 0 writes the model.
 
@@ -108,7 +109,7 @@ struct Train: ParsableCommand {
 
   @Option(help: ArgumentHelp(
     "Start a new run from this model's network weights (default: Models/base.h5 where it exists and has the same network; 'none' for random weights).",
-    discussion: "A base network turns photos into photos (Scripts/make-base.sh): a run starting from it keeps the photo's shapes from its first step instead of passing through texture.",
+    discussion: "The bundled base (Scripts/make-base.sh) keeps the photos' shapes under the strokes of van Gogh's Church at Auvers, a painting no bundled model is judged on: a run starting from it keeps the shapes from its first step and has only to change the strokes.",
     valueName: "model"))
   var base: String?
 
