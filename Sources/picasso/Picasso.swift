@@ -50,7 +50,8 @@ private func prepareBLAS() {
   }
   let env = ProcessInfo.processInfo.environment
   let picked = env["PICASSO_TEST_OPENBLAS_CORE"] ?? BLASKernels.coreName
-  if let core = BLASKernels.coreType(core: picked, features: .current, userChoice: env["OPENBLAS_CORETYPE"]) {
+  if let core = BLASKernels.coreType(core: picked, features: .current, userChoice: env["OPENBLAS_CORETYPE"],
+                                         cpu: BLASKernels.cpuFamily) {
     setenv("OPENBLAS_CORETYPE", core, 1)
     setenv(BLASKernels.replacedVariable, picked, 1)
     restart = true

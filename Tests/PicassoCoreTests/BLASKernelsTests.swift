@@ -25,6 +25,15 @@ struct BLASKernelsTests {
     // An unknown CPU with nothing better than SSE keeps OpenBLAS's choice.
     #expect(BLASKernels.coreType(core: "Prescott", features: [], userChoice: nil) == nil)
     #expect(BLASKernels.coreType(core: "Core2", features: [.avx2], userChoice: nil) == nil)  // AVX2 without FMA
+    // AMD family 25 (Zen 3, Zen 4): Zen's AVX2 kernels rather than 512-bit ones, which run
+    // as two halves there; Intel keeps them, and so would an AMD family with full-width units.
+    let zen4 = (vendor: "AuthenticAMD", family: 25), xeon = (vendor: "GenuineIntel", family: 6)
+    #expect(BLASKernels.coreType(core: "Cooperlake", features: Self.avx512, userChoice: nil, cpu: zen4) == "Zen")
+    #expect(BLASKernels.coreType(core: "SkylakeX", features: Self.avx512, userChoice: nil, cpu: zen4) == "Zen")
+    #expect(BLASKernels.coreType(core: "Zen", features: Self.avx512, userChoice: nil, cpu: zen4) == nil)
+    #expect(BLASKernels.coreType(core: "Cooperlake", features: Self.avx512, userChoice: nil, cpu: xeon) == nil)
+    #expect(BLASKernels.coreType(core: "Cooperlake", features: Self.avx512, userChoice: nil, cpu: (vendor: "AuthenticAMD", family: 26)) == nil)
+    #expect(BLASKernels.coreType(core: "Cooperlake", features: Self.avx512, userChoice: "Cooperlake", cpu: zen4) == nil)
     // The user's setting wins, even a slow one.
     #expect(BLASKernels.coreType(core: "Prescott", features: Self.avx512, userChoice: "Prescott") == nil)
     #expect(BLASKernels.coreType(core: "Prescott", features: Self.avx512, userChoice: "") == "SkylakeX")

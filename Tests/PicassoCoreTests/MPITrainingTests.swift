@@ -69,7 +69,7 @@ struct MPITrainingTests {
     for (a, b) in zip(l, m) { #expect(isClose(a, b, rel: 1e-4), "loss \(a) vs one pass \(b)") }
     // After one step Adam's first moment is a tenth of the summed gradient: it matches
     // one pass's within float rounding (1e-4 of each tensor's largest element, beside
-    // rounding noise at 1e-6 of the largest gradient: a conv bias before an instance norm
+    // rounding noise at 1e-5 of the largest gradient: a conv bias before an instance norm
     // has a gradient of exactly zero in real arithmetic).
     let once = common.map { $0 == "5" ? "1" : $0 }
     let stepJob = try mpirun(2, once + ["--output", dir.file("mpi1.h5"), "--threads", "1"])
@@ -82,7 +82,10 @@ struct MPITrainingTests {
     for (k, (x, y)) in zip(g, h).enumerated() {
       var worst: Float = 0
       for i in 0..<x.count { worst = max(worst, abs(x.data[i] - y.data[i])) }
-      #expect(worst <= 1e-4 * x.maxAbs() + 1e-6 * largest, "gradient \(k) \(x.shape): off by \(worst) of \(x.maxAbs())")
+      // The noise floor is 1e-5 of the largest gradient: with OpenBLAS's Zen kernels on an AMD
+      // Zen 4 the first conv's bias gradient (zero in real arithmetic) came out at 0.08 in both
+      // runs, 2.6e-6 of the largest (33,000), and its two values parted by as much.
+      #expect(worst <= 1e-4 * x.maxAbs() + 1e-5 * largest, "gradient \(k) \(x.shape): off by \(worst) of \(x.maxAbs())")
     }
     // Later steps amplify that rounding: Adam's first steps move a weight by about the
     // learning rate (1e-3) whatever the size of its gradient, noise included. What the

@@ -41,16 +41,41 @@ public struct CPUFeatures: OptionSet, Sendable, CustomStringConvertible {
 public enum BLASKernels {
   /// Cores whose kernels use AVX2 and FMA or more: no fallback on any CPU.
   static let modernCores: Set<String> = ["haswell", "zen", "skylakex", "cooperlake", "sapphirerapids"]
+  /// Cores whose kernels use 512-bit vectors.
+  static let avx512Cores: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
+
+  /// The CPU's vendor and family from /proc/cpuinfo ("AuthenticAMD", 25), nil where unreadable.
+  public static var cpuFamily: (vendor: String, family: Int)? {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+    var fields: [String: String] = [:]
+    for line in text.split(separator: "\n") {
+      let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+      if parts.count == 2, fields[parts[0]] == nil { fields[parts[0]] = parts[1] }
+      if line.isEmpty { break }
+    }
+    guard let vendor = fields["vendor_id"], let family = fields["cpu family"].flatMap({ Int($0) }) else { return nil }
+    return (vendor, family)
+  }
 
   /// The kernels to ask for with `OPENBLAS_CORETYPE`, or nil to keep OpenBLAS's choice.
   /// - Parameters:
   ///   - core: the core OpenBLAS chose (`openblas_get_corename()`).
   ///   - features: the CPU's vector extensions.
   ///   - userChoice: `OPENBLAS_CORETYPE` as the user set it; any value wins.
+  ///   - cpu: the CPU's vendor and family.
   /// A core without AVX2 (Prescott, Nehalem, Sandybridge, …) on a CPU with AVX-512 (F, BW, VL,
-  /// DQ, CD) gets SkylakeX, on one with AVX2 and FMA Haswell; an AVX2-class choice stays.
-  public static func coreType(core: String, features: CPUFeatures, userChoice: String?) -> String? {
+  /// DQ, CD) gets SkylakeX, on one with AVX2 and FMA Haswell; an AVX2-class choice stays. On
+  /// AMD family 25 (Zen 3 and Zen 4), whose 512-bit instructions run as two 256-bit halves,
+  /// 512-bit kernels give way to Zen's AVX2 ones: OpenBLAS 0.3.21 picks Cooperlake for a Zen 4
+  /// EPYC, and its Haswell/Zen kernels were as fast or faster there in every case measured
+  /// (sgemm +6–23 %, the one-pass training step −14 %; docs/performance.md).
+  public static func coreType(core: String, features: CPUFeatures, userChoice: String?,
+                              cpu: (vendor: String, family: Int)? = nil) -> String? {
     if let userChoice, !userChoice.isEmpty { return nil }
+    if let cpu, cpu.vendor == "AuthenticAMD", cpu.family == 25, avx512Cores.contains(core.lowercased()),
+       features.isSuperset(of: [.avx2, .fma]) {
+      return "Zen"
+    }
     if modernCores.contains(core.lowercased()) { return nil }
     if features.isSuperset(of: CPUFeatures.skylakeX) { return "SkylakeX" }
     if features.isSuperset(of: [.avx2, .fma]) { return "Haswell" }
