@@ -20,13 +20,8 @@ struct Info: ParsableCommand {
 
   /// The CPU's name and model from /proc/cpuinfo ("Intel(R) Xeon(R) … (family 6 model 85)").
   static var cpuName: String {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
-    var fields: [String: String] = [:]
-    for line in text.split(separator: "\n") {
-      let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-      if parts.count == 2, fields[parts[0]] == nil { fields[parts[0]] = parts[1] }
-      if line.isEmpty { break }
-    }
+    let fields = BLASKernels.cpuInfo
+    guard !fields.isEmpty else { return "unknown CPU" }
     let name = fields["model name"] ?? "unknown CPU"
     guard let family = fields["cpu family"], let model = fields["model"] else { return name }
     return "\(name) (family \(family) model \(model))"

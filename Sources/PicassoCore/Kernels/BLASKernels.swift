@@ -44,15 +44,22 @@ public enum BLASKernels {
   /// Cores whose kernels use 512-bit vectors.
   static let avx512Cores: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
 
-  /// The CPU's vendor and family from /proc/cpuinfo ("AuthenticAMD", 25), nil where unreadable.
-  public static var cpuFamily: (vendor: String, family: Int)? {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+  /// The first processor's fields in /proc/cpuinfo ("vendor_id", "cpu family", "model name", …),
+  /// empty where it cannot be read.
+  public static var cpuInfo: [String: String] {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [:] }
     var fields: [String: String] = [:]
-    for line in text.split(separator: "\n") {
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.isEmpty { break }
       let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
       if parts.count == 2, fields[parts[0]] == nil { fields[parts[0]] = parts[1] }
-      if line.isEmpty { break }
     }
+    return fields
+  }
+
+  /// The CPU's vendor and family ("AuthenticAMD", 25), nil where /proc/cpuinfo lacks them.
+  public static var cpuFamily: (vendor: String, family: Int)? {
+    let fields = cpuInfo
     guard let vendor = fields["vendor_id"], let family = fields["cpu family"].flatMap({ Int($0) }) else { return nil }
     return (vendor, family)
   }
@@ -65,8 +72,8 @@ public enum BLASKernels {
   ///   - cpu: the CPU's vendor and family.
   /// A core without AVX2 (Prescott, Nehalem, Sandybridge, …) on a CPU with AVX-512 (F, BW, VL,
   /// DQ, CD) gets SkylakeX, on one with AVX2 and FMA Haswell; an AVX2-class choice stays. On
-  /// AMD family 25 (Zen 3 and Zen 4), whose 512-bit instructions run as two 256-bit halves,
-  /// 512-bit kernels give way to Zen's AVX2 ones: OpenBLAS 0.3.21 picks Cooperlake for a Zen 4
+  /// AMD family 25 (Zen 3, without AVX-512, and Zen 4, whose 512-bit instructions run as two
+  /// 256-bit halves) 512-bit kernels give way to Zen's AVX2 ones: OpenBLAS 0.3.21 picks Cooperlake for a Zen 4
   /// EPYC, and its Haswell/Zen kernels were as fast or faster there in every case measured
   /// (sgemm +6–23 %, the one-pass training step −14 %; docs/performance.md).
   public static func coreType(core: String, features: CPUFeatures, userChoice: String?,
