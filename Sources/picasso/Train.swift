@@ -72,6 +72,12 @@ struct Train: ParsableCommand {
   @Option(help: "Weight of the total-variation loss (default: 1; with --init-weights, the model's unless given).")
   var tvWeight: Float?
 
+  @Option(help: ArgumentHelp(
+    "Weight of the grid loss, trained against but not judged: the 4-pixel hatching the network's two upsamplings can paint (default: 0; with --init-weights, the model's unless given).",
+    discussion: "The loss is the spread of the output's high-pass over the 16 positions modulo 4 (docs/training.md); texture that does not repeat every 4 pixels costs nothing.",
+    valueName: "weight"))
+  var gridWeight: Float?
+
   @Option(help: "Comma-separated VGG layers for the content loss.")
   var contentLayers: String = "relu2_2"
 
@@ -136,7 +142,7 @@ struct Train: ParsableCommand {
       throw usageError("--average-decay must be at least 0 and below 1, not \(averageDecay)")
     }
     if let lrDecayFactor { guard lrDecayFactor > 0 && lrDecayFactor <= 1 else { throw ValidationError("--lr-decay-factor must be in (0, 1].") } }
-    for (name, weight) in [("content", contentWeight), ("style", styleWeight), ("tv", tvWeight)] {
+    for (name, weight) in [("content", contentWeight), ("style", styleWeight), ("tv", tvWeight), ("grid", gridWeight)] {
       if let weight { guard weight.isFinite && weight >= 0 else { throw ValidationError("--\(name)-weight must be a number of at least 0.") } }
     }
     guard (1...256).contains(batchSize ?? 2) else { throw ValidationError("--batch-size must be between 1 and 256.") }
@@ -146,7 +152,7 @@ struct Train: ParsableCommand {
     guard resume || initWeights != nil || style != nil else { throw ValidationError("Give the painting with --style (or --resume a run).") }
     guard !(resume && initWeights != nil) else { throw ValidationError("Give either --resume or --init-weights, not both.") }
     guard !resume || (learningRate == nil && lrDecayEvery == nil && lrDecayFactor == nil && contentWeight == nil && styleWeight == nil
-                      && tvWeight == nil && averageDecay == nil) else {
+                      && tvWeight == nil && averageDecay == nil && gridWeight == nil) else {
       throw ValidationError("--resume continues a run exactly; to change the learning rate, the loss weights or the averaging, start from its weights with --init-weights.")
     }
     guard base == nil || (!resume && initWeights == nil) else { throw usageError("--base starts a new run; leave it out with --resume or --init-weights") }
@@ -221,7 +227,7 @@ struct Train: ParsableCommand {
                    decayEvery: lrDecayEvery ?? model.settings.learningRateDecayEvery,
                    decayFactor: lrDecayFactor ?? model.settings.learningRateDecayFactor,
                    weights: LossWeights(content: contentWeight ?? w.content, style: styleWeight ?? w.style, tv: tvWeight ?? w.tv),
-                   averageDecay: averageDecay ?? model.settings.averageDecay)
+                   averageDecay: averageDecay ?? model.settings.averageDecay, gridWeight: gridWeight)
     } else {
       let paintingFull = try RGBImage.read(style!)
       painting = paintingFull.resized(longSide: styleSize ?? min(512, max(paintingFull.width, paintingFull.height)))
@@ -245,6 +251,7 @@ struct Train: ParsableCommand {
       s.learningRateDecayEvery = lrDecayEvery ?? s.learningRateDecayEvery
       s.learningRateDecayFactor = lrDecayFactor ?? s.learningRateDecayFactor
       s.averageDecay = averageDecay ?? s.averageDecay
+      s.gridWeight = gridWeight ?? s.gridWeight
       s.iterations = iterations ?? s.iterations
       s.seed = seed
       s.dataset = dataset
@@ -280,7 +287,8 @@ struct Train: ParsableCommand {
     let budgetNote = budget.map { ", at most \(ProgressBar.clock($0))" } ?? ""
     let threadNote = trainer.workers > 1 ? ", \(trainer.workers) threads" : ""
     let groupNote = group.map { ", \($0.size) processes (mpirun)" } ?? ""
-    let averageNote = model.settings.averageDecay > 0 ? ", weights averaged (decay \(model.settings.averageDecay))" : ""
+    let averageNote = (model.settings.averageDecay > 0 ? ", weights averaged (decay \(model.settings.averageDecay))" : "")
+      + (model.settings.gridWeight > 0 ? ", grid loss weight \(model.settings.gridWeight)" : "")
     if lead {
       printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize)\(groupNote)\(threadNote)\(threadNote.isEmpty || group == nil ? "" : " each"), iterations \(trainer.iteration + 1)…\(total)\(budgetNote)\(baseNote)\(averageNote)")
     }
@@ -346,7 +354,8 @@ struct Train: ParsableCommand {
       model.trainHistory.append(.init(iteration: it, losses: r))
       keeper?.capture(trainer, seconds: secondsBefore + bar.elapsed)
       let rate = model.settings.learningRateDecayEvery > 0 ? "  lr \(fmt(Double(model.settings.learningRate(after: it - 1))))" : ""
-      bar.update(it - first, status: "iter \(it)\(rate)  loss \(fmt(r.total)) (content \(fmt(r.content)) style \(fmt(r.style)) tv \(fmt(r.tv)))")
+      let grid = model.settings.gridWeight > 0 ? " grid \(fmt(trainer.grid))" : ""
+      bar.update(it - first, status: "iter \(it)\(rate)  loss \(fmt(r.total)) (content \(fmt(r.content)) style \(fmt(r.style)) tv \(fmt(r.tv))\(grid))")
       if lead && (it % validateEvery == 0 || it == total || timeUp) {
         let start = bar.elapsed
         model.valHistory.append(.init(iteration: it, losses: try trainer.validate()))

@@ -232,6 +232,35 @@ struct GradientTests {
     check("tv", value: x, analytic: g) { 2 * totalVariation(x) }
   }
 
+  /// The grid loss is quadratic in x, so central differences are exact up to rounding at
+  /// any step; a large one keeps that rounding small.
+  @Test func gridLossGradient() {
+    let x = randomTensor([2, 3, 9, 11], seed: 13, lo: 0, hi: 1)
+    let g = randomTensor(x.shape, seed: 14)  // the loss adds into the gradient
+    let before = g.clone()
+    _ = gridLoss(x, gradient: g, weight: 3)
+    for i in 0..<g.count { g.data[i] -= before.data[i] }
+    check("grid", value: x, analytic: g, eps: linearStep) { 3 * gridLoss(x) }
+  }
+
+  /// What the grid loss measures: a dot every 4 pixels has high-pass means c at its own
+  /// position, −c/4 at the four beside it and 0 elsewhere (their mean is 0), so the loss is
+  /// c² + 4(c/4)² = 1.25c² a channel; smooth shading (a plane) and a constant add nothing.
+  @Test func gridLossMeasuresTheFourPixelGrid() {
+    let (h, w) = (14, 17)
+    let dots = Tensor(shape: [1, 2, h, w]), plane = Tensor(shape: [1, 1, h, w])
+    for c in 0..<2 {
+      for i in 0..<h { for j in 0..<w { dots.data[(c * h + i) * w + j] = i % 4 == 0 && j % 4 == 0 ? 0.5 : 0 } }
+    }
+    for i in 0..<h { for j in 0..<w { plane.data[i * w + j] = 0.3 + 0.01 * Float(i) - 0.02 * Float(j) } }
+    #expect(isClose(gridLoss(dots), 2 * 1.25 * 0.25, rel: 1e-6))
+    #expect(gridLoss(plane) < 1e-12)
+    let shifted = dots.clone()
+    for i in 0..<shifted.count { shifted.data[i] += 0.25 }
+    #expect(isClose(gridLoss(shifted), gridLoss(dots), rel: 1e-5))
+    #expect(gridLoss(Tensor(shape: [1, 3, 5, 40])) == 0)  // too small for every position
+  }
+
   @Test func styleLossGradient() {
     let f = randomTensor([2, 4, 5, 5], seed: 11)
     let target = randomTensor([4, 4], seed: 12, lo: 0, hi: 0.5)

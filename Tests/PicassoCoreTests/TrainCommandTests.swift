@@ -150,7 +150,7 @@ struct TrainCommandTests {
     // stored; --resume refuses them (it continues exactly).
     let tuned = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
                                 "--iterations", "4", "--content-weight", "3", "--learning-rate", "2e-4", "--lr-decay-every", "2",
-                                "--lr-decay-factor", "0.25", "--average-decay", "0.5", "--vgg", Paths.vgg])
+                                "--lr-decay-factor", "0.25", "--average-decay", "0.5", "--grid-weight", "50", "--vgg", Paths.vgg])
     #expect(tuned.status == 0, "\(tuned.stderr)")
     #expect(tuned.stderr.contains("iter 4  lr 5e-05"), "\(tuned.stderr)")  // 2e-4 · 0.25: m.h5 had 3 iterations
     let t = try StyleModel.load(dir.file("t.h5"))
@@ -159,6 +159,8 @@ struct TrainCommandTests {
     #expect(t.settings.learningRateDecayEvery == 2 && t.settings.learningRateDecayFactor == 0.25)
     #expect(t.settings.averageDecay == 0.5 && source.settings.averageDecay == StyleModel.Settings().averageDecay)
     #expect(t.checkpoint?.averageSteps == 1 && t.checkpoint?.weights.count == t.net.parameters.count)
+    #expect(t.settings.gridWeight == 50 && source.settings.gridWeight == StyleModel.Settings().gridWeight)
+    #expect(tuned.stderr.contains("grid loss weight 50") && tuned.stderr.contains(" grid "), "\(tuned.stderr)")
     try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--resume", "--style-weight", "2",
                      "--vgg", Paths.vgg], mentions: ["--init-weights"])
     try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
@@ -172,6 +174,12 @@ struct TrainCommandTests {
     for bad in ["1", "-0.1", "nan"] {
       try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
                        "--average-decay", bad], mentions: ["--average-decay"])
+    }
+    try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--resume", "--grid-weight", "1",
+                     "--vgg", Paths.vgg], mentions: ["--init-weights"])
+    for bad in ["-1", "nan", "inf"] {
+      try expectError(["train", "--dataset", dir.file("d.h5"), "--output", dir.file("t.h5"), "--init-weights", dir.file("m.h5"),
+                       "--grid-weight", bad], mentions: ["--grid-weight"])
     }
   }
 

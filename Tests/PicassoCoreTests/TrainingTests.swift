@@ -112,6 +112,7 @@ struct TrainingTests {
     var settings = Self.tinySettings(dataset: dir.file("d.h5"))
     settings.batchSize = batch
     settings.weights.tv = 30  // TV is a sum over the batch, the others means: both kinds must weigh right
+    settings.gridWeight = 1e4  // a sum over the batch as TV, outside the report
     let one = StyleModel(settings: settings), many = StyleModel(settings: settings)
     let a = try Trainer(model: one, dataset: data, style: style, vggPath: Paths.vgg, workers: 1)
     let b = try Trainer(model: many, dataset: data, style: style, vggPath: Paths.vgg, workers: workers)
@@ -121,6 +122,7 @@ struct TrainingTests {
       for (x, y) in [(ra.total, rb.total), (ra.content, rb.content), (ra.style, rb.style), (ra.tv, rb.tv)] {
         #expect(isClose(x, y, rel: 1e-5), "\(ra) vs \(rb)")
       }
+      #expect(a.grid > 0 && isClose(a.grid, b.grid, rel: 1e-5), "grid \(a.grid) vs \(b.grid)")
       // Each tensor within 1e-4 of its largest element, beside rounding noise at 1e-6 of the
       // network's largest gradient (a conv bias before an instance norm has a gradient of
       // exactly zero in real arithmetic: only rounding noise is left of it).
@@ -140,7 +142,7 @@ struct TrainingTests {
 
   /// A run interrupted after 3 steps (checkpoint saved and loaded into a new trainer) ends
   /// with exactly the weights of a run that was not interrupted, in one pass or data-parallel,
-  /// with and without a running average of the weights.
+  /// with and without a running average of the weights (and the grid loss).
   @Test(arguments: [(1, Float(0)), (2, 0), (1, 0.9), (2, 0.9)])
   func resumedTrainingEqualsUninterruptedTraining(workers: Int, averageDecay: Float) throws {
     let dir = TemporaryFolder()
@@ -151,6 +153,7 @@ struct TrainingTests {
     var settings = Self.tinySettings(dataset: dir.file("d.h5"))
     settings.learningRateDecayEvery = 2
     settings.averageDecay = averageDecay
+    settings.gridWeight = averageDecay > 0 ? 1e4 : 0  // its weight must come back from the file too
     let straight = StyleModel(settings: settings)
     let a = try Trainer(model: straight, dataset: data, style: style, vggPath: Paths.vgg, workers: workers)
     for _ in 0..<6 { try a.step() }

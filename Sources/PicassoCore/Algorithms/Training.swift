@@ -3,7 +3,8 @@ import Foundation
 
 /// Fast style transfer training (Johnson, Alahi & Fei-Fei 2016): a transformation network
 /// learns, over random batches of photos, to minimise the perceptual objective of its
-/// output: content against the photo, style against one painting, total variation.
+/// output: content against the photo, style against one painting, total variation; and, with
+/// `Settings.gridWeight`, the grid loss against the 4-pixel hatching (trained, not judged).
 ///
 /// Everything a run depends on lives in the model's checkpoint (weights, Adam's moments and
 /// step, the iteration, the random generator's state, the weights being averaged), so a
@@ -44,6 +45,9 @@ public final class Trainer {
   /// Seconds spent summing the gradients over the group, waiting for the slowest rank
   /// included.
   public private(set) var sumSeconds = 0.0
+  /// The last step's grid loss (`gridLoss`, summed over the batch; 0 when its weight is 0):
+  /// trained against but not part of the step's report, which is the judged objective.
+  public private(set) var grid = 0.0
 
   /// One worker's network, loss network and buffers, for its share of every batch.
   private final class Replica {
@@ -55,6 +59,7 @@ public final class Trainer {
     let share: Float
     var gradient: Tensor?
     var report = LossReport()
+    var grid = 0.0
     init(net: TransformerNet, objective: StyleObjective, range: Range<Int>, batch: Int, size: Int) {
       (self.net, self.objective, self.range) = (net, objective, range)
       input = Tensor(shape: [range.count, 3, size, size])
@@ -136,6 +141,7 @@ public final class Trainer {
     let indices = (0..<batchSize).map { _ in Int(rng.next() % UInt64(n)) }
     let flips = (0..<batchSize).map { _ in rng.next() & 1 == 1 }
     let net = network
+    let gridWeight = model.settings.gridWeight
     for (w, r) in replicas.enumerated() {
       try dataset.read(.train, indices: Array(indices[r.range]), flips: Array(flips[r.range]), into: r.input)
       if w > 0 { for (p, q) in zip(r.net.parameters, net.parameters) { p.copy(from: q) } }
@@ -148,9 +154,12 @@ public final class Trainer {
       let g = Tensor.reuse(r.gradient, shape: y.shape)
       r.gradient = g
       r.report = r.objective.evaluate(y, gradient: g, share: r.share)
+      // A sum over the images, as TV: the part's own gradient is the batch's.
+      r.grid = gridWeight > 0 ? gridLoss(y, gradient: g, weight: gridWeight) : 0
       if r.report.total.isFinite { _ = r.net.backward(r.input, g) }
     }
     var report = replicas[0].report
+    grid = replicas.reduce(0) { $0 + $1.grid }
     if workers > 1 || group != nil {
       report = LossReport()
       for r in replicas {
@@ -160,7 +169,7 @@ public final class Trainer {
         for (layer, v) in r.report.styleByLayer { report.styleByLayer[layer, default: 0] += f * v }
         report.tv += r.report.tv
       }
-      if let group { report = sum(report, over: group) }
+      if let group { (report, grid) = sum(report, grid: grid, over: group) }
       let w = model.settings.weights
       report.total = Double(w.content) * report.content + Double(w.style) * report.style + Double(w.tv) * report.tv
     }
@@ -196,15 +205,15 @@ public final class Trainer {
   }
 
   /// The losses of the whole batch from each rank's share-weighted part (the layers of the
-  /// style term in name order, the same on every rank).
-  private func sum(_ part: LossReport, over group: ProcessGroup) -> LossReport {
+  /// style term in name order, the same on every rank), and the grid loss.
+  private func sum(_ part: LossReport, grid: Double, over group: ProcessGroup) -> (LossReport, Double) {
     let layers = model.settings.styleLayers.sorted()
-    var values = [part.content, part.style, part.tv] + layers.map { part.styleByLayer[$0] ?? 0 }
+    var values = [part.content, part.style, part.tv, grid] + layers.map { part.styleByLayer[$0] ?? 0 }
     group.sum(&values)
     var report = LossReport()
     (report.content, report.style, report.tv) = (values[0], values[1], values[2])
-    for (layer, v) in zip(layers, values.dropFirst(3)) { report.styleByLayer[layer] = v }
-    return report
+    for (layer, v) in zip(layers, values.dropFirst(4)) { report.styleByLayer[layer] = v }
+    return (report, values[3])
   }
 
   /// Sums the gradients over the ranks, through one buffer (one collective per step).

@@ -8,7 +8,8 @@ import Foundation
 /// `style_name`, `style_size`, `content_layers`, `style_layers`, `content_weight`,
 /// `style_weight`, `tv_weight`, `image_size`, `batch_size`, `learning_rate`, `lr_decay_every`,
 /// `lr_decay_factor` (optional: files without them have a constant rate), `average_decay`
-/// (optional: files without it store the last step's weights), `imported_from`
+/// (optional: files without it store the last step's weights), `grid_weight` (optional:
+/// files without it were trained without the grid loss), `imported_from`
 /// (optional: models made by `picasso import`), `iterations`
 /// (planned), `seed`, `dataset`, `training_seconds`; datasets `params/<name>` (float32), `history/train` and
 /// `history/val` ([n, 5]: iteration, content, style, tv, total). With `weights_dtype` =
@@ -50,6 +51,9 @@ public final class StyleModel {
     /// a 60-minute run's last four checkpoints scored +8 equivalent iterations); 0 keeps the
     /// last step's weights.
     public var averageDecay: Float = 0.995
+    /// Weight of the grid loss (`gridLoss`), a training-only term against the 4-pixel
+    /// hatching; not part of the objective the model is judged under (validation, compare).
+    public var gridWeight: Float = 0
     public var iterations = 40000
     public var seed: UInt64 = 0
     public var dataset = ""
@@ -106,8 +110,10 @@ public final class StyleModel {
 
   /// For fine-tuning from these weights: a new learning rate, loss weights and averaging (the
   /// network, layers and painting stay).
-  public func retune(learningRate: Float, decayEvery: Int, decayFactor: Float, weights: LossWeights, averageDecay: Float? = nil) {
+  public func retune(learningRate: Float, decayEvery: Int, decayFactor: Float, weights: LossWeights, averageDecay: Float? = nil,
+                     gridWeight: Float? = nil) {
     settings.averageDecay = averageDecay ?? settings.averageDecay
+    settings.gridWeight = gridWeight ?? settings.gridWeight
     settings.learningRate = learningRate
     settings.learningRateDecayEvery = decayEvery
     settings.learningRateDecayFactor = decayFactor
@@ -143,6 +149,7 @@ public final class StyleModel {
       try file.setAttribute("lr_decay_every", .numbers([Double(s.learningRateDecayEvery)]))
       try file.setAttribute("lr_decay_factor", .numbers([Double(s.learningRateDecayFactor)]))
       try file.setAttribute("average_decay", .numbers([Double(s.averageDecay)]))
+      try file.setAttribute("grid_weight", .numbers([Double(s.gridWeight)]))
       try file.setAttribute("iterations", .numbers([Double(s.iterations)]))
       try file.setAttribute("seed", .string(String(s.seed)))
       try file.setAttribute("dataset", .string(s.dataset))
@@ -255,6 +262,13 @@ public final class StyleModel {
       let decay = try file.number("average_decay")
       guard decay >= 0, decay < 1 else { throw PicassoError.file(path, "average_decay is \(decay), expected 0 ≤ decay < 1") }
       s.averageDecay = Float(decay)
+    }
+    // Absent in files written before the grid loss existed: trained without it.
+    s.gridWeight = 0
+    if file.hasAttribute("grid_weight") {
+      let weight = try file.number("grid_weight")
+      guard weight >= 0, weight.isFinite else { throw PicassoError.file(path, "grid_weight is \(weight), expected a number of at least 0") }
+      s.gridWeight = Float(weight)
     }
     s.iterations = try integer("iterations", 0...Int(Int32.max))
     s.seed = UInt64(try file.string("seed")) ?? 0

@@ -71,3 +71,49 @@ public final class StyleLoss {
     return s / Double(g.count)
   }
 }
+
+/// The network's 4-pixel grid (docs/training.md, "The border line and the hatching"): for
+/// each image and channel, the high-pass h = x − (the mean of its four neighbours) at the
+/// interior pixels, averaged separately over the 16 positions (i mod 4, j mod 4); the loss is
+/// the sum over images, channels and positions of (that mean − the mean of the 16)². Texture
+/// that repeats every 4 pixels (what the two ×2 upsamplings let a network paint cheaply)
+/// moves those means apart; texture that does not averages out, and smooth shading has no
+/// high-pass. Images under 6 pixels a side (some position without an interior pixel) add 0.
+public func gridLoss(_ x: Tensor, gradient: Tensor? = nil, weight: Float = 1) -> Double {
+  let (h, w) = (x.h, x.w)
+  guard h >= 6, w >= 6 else { return 0 }
+  var total = 0.0
+  for p in 0..<(x.n * x.c) {
+    let img = x.data + p * h * w
+    var sums = [Double](repeating: 0, count: 16)
+    var counts = [Int](repeating: 0, count: 16)
+    for i in 1..<(h - 1) {
+      for j in 1..<(w - 1) {
+        let k = i * w + j
+        let v = img[k] - (img[k - w] + img[k + w] + img[k - 1] + img[k + 1]) / 4
+        sums[(i & 3) * 4 + (j & 3)] += Double(v)
+        counts[(i & 3) * 4 + (j & 3)] += 1
+      }
+    }
+    let means = (0..<16).map { sums[$0] / Double(counts[$0]) }
+    let mean = means.reduce(0, +) / 16
+    total += means.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+    guard let gradient else { continue }
+    // dLoss/dmean_k = 2(mean_k − mean) (the 16 deviations sum to 0); each of position k's
+    // pixels carries 1/count_k of it into h, and h into x through the high-pass.
+    let dh = (0..<16).map { weight * Float(2 * (means[$0] - mean) / Double(counts[$0])) }
+    let g = gradient.data + p * h * w
+    for i in 1..<(h - 1) {
+      for j in 1..<(w - 1) {
+        let k = i * w + j
+        let d = dh[(i & 3) * 4 + (j & 3)]
+        g[k] += d
+        g[k - w] -= d / 4
+        g[k + w] -= d / 4
+        g[k - 1] -= d / 4
+        g[k + 1] -= d / 4
+      }
+    }
+  }
+  return total
+}
