@@ -22,11 +22,25 @@ CHDF5_SHIM hid_t CHDF5_P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
 CHDF5_SHIM hid_t CHDF5_P_DEFAULT(void) { return H5P_DEFAULT; }
 CHDF5_SHIM hid_t CHDF5_S_ALL(void) { return H5S_ALL; }
 
+/// File-access properties without HDF5's file locks. libhdf5 takes an flock() on every file it
+/// opens (exclusive while writing), and an open fails, as "not a readable HDF5 file", while
+/// anyone else holds such a lock; that is the error a trainer test once met opening the dataset
+/// it had just built, with other suites' threads and processes running beside it (what held
+/// the lock was not found). picasso publishes every file it writes by renaming a finished
+/// temporary file, so readers never see one half written and the locks protect nothing;
+/// without them files also open on file systems that refuse flock(). Close with H5Pclose.
+CHDF5_SHIM hid_t CHDF5_fapl_unlocked(void) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0) H5Pset_file_locking(fapl, 0, 1);
+  return fapl;
+}
+
 /// File-access properties for writing with the newest file format of the library (superblock
 /// version 3, version 2 object headers): every piece of metadata carries a checksum that the
-/// reader verifies, so a damaged file is refused instead of parsed. Close with H5Pclose.
+/// reader verifies, so a damaged file is refused instead of parsed. No file locks (above).
+/// Close with H5Pclose.
 CHDF5_SHIM hid_t CHDF5_fapl_checksummed(void) {
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  hid_t fapl = CHDF5_fapl_unlocked();
   if (fapl >= 0) H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
   return fapl;
 }

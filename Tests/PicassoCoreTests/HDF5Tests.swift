@@ -30,6 +30,26 @@ struct HDF5Tests {
     #expect(try file.children() == ["bytes", "group"])
   }
 
+  /// A file someone else holds an exclusive flock() on still opens (with libhdf5's own locks
+  /// it fails as "not a readable HDF5 file", the error a trainer test once met on the dataset
+  /// it had just built). picasso opens files without HDF5's locks; its writes are published by
+  /// renames.
+  @Test func filesOpenWhileSomeoneHoldsTheirLock() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let path = dir.file("locked.h5")
+    do {
+      let file = try HDF5File(path, mode: .create)
+      try file.setAttribute("version", .numbers([3]))
+    }
+    let fd = open(path, O_RDONLY)
+    #expect(fd >= 0)
+    defer { close(fd) }
+    #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+    #expect(try HDF5File(path).number("version") == 3)
+    #expect(try HDF5File(path, mode: .readWrite).number("version") == 3)
+  }
+
   @Test func errorsNameTheFileAndThePath() throws {
     let dir = TemporaryFolder()
     defer { dir.remove() }

@@ -48,13 +48,12 @@ public final class HDF5File {
       }
     }
     let fid: hid_t
+    let fapl = mode == .create ? CHDF5_fapl_checksummed() : CHDF5_fapl_unlocked()
+    defer { H5Pclose(fapl) }
     switch mode {
-    case .read: fid = H5Fopen(path, CHDF5_ACC_RDONLY(), CHDF5_P_DEFAULT())
-    case .readWrite: fid = H5Fopen(path, CHDF5_ACC_RDWR(), CHDF5_P_DEFAULT())
-    case .create:
-      let fapl = CHDF5_fapl_checksummed()
-      defer { H5Pclose(fapl) }
-      fid = H5Fcreate(path, CHDF5_ACC_TRUNC(), CHDF5_P_DEFAULT(), fapl)
+    case .read: fid = H5Fopen(path, CHDF5_ACC_RDONLY(), fapl)
+    case .readWrite: fid = H5Fopen(path, CHDF5_ACC_RDWR(), fapl)
+    case .create: fid = H5Fcreate(path, CHDF5_ACC_TRUNC(), CHDF5_P_DEFAULT(), fapl)
     }
     guard fid >= 0 else {
       throw HDF5Error(file: path, message: mode == .create ? "cannot create the HDF5 file" : "cannot open: not a readable HDF5 file")
