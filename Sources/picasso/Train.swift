@@ -12,7 +12,8 @@ struct Train: ParsableCommand {
       (weights, Adam state, iteration, random state), written atomically; --resume continues \
       exactly where a run stopped. Ctrl-C writes a checkpoint and stops. A new run starts \
       from Models/base.h5 (a network that already paints another painting over the photos' shapes), \
-      stores a running average of the weights it trains (--average-decay) and splits each batch \
+      stores a running average of the weights it trains (--average-decay), trains against the \
+      4-pixel hatching such networks paint (--grid-weight) and splits each batch \
       over the cores. Under mpirun (Open MPI) the ranks split each batch and sum their \
       gradients; rank 0 writes the model.
 
@@ -73,7 +74,7 @@ struct Train: ParsableCommand {
   var tvWeight: Float?
 
   @Option(help: ArgumentHelp(
-    "Weight of the grid loss, trained against but not judged: the 4-pixel hatching the network's two upsamplings can paint (default: 0; with --init-weights, the model's unless given).",
+    "Weight of the grid loss, trained against but not judged: the 4-pixel hatching the network's two upsamplings can paint (default: 1e6; 0 turns it off; with --init-weights, the model's unless given).",
     discussion: "The loss is the spread of the output's high-pass over the 16 positions modulo 4 (docs/training.md); texture that does not repeat every 4 pixels costs nothing.",
     valueName: "weight"))
   var gridWeight: Float?
@@ -288,7 +289,7 @@ struct Train: ParsableCommand {
     let threadNote = trainer.workers > 1 ? ", \(trainer.workers) threads" : ""
     let groupNote = group.map { ", \($0.size) processes (mpirun)" } ?? ""
     let averageNote = (model.settings.averageDecay > 0 ? ", weights averaged (decay \(model.settings.averageDecay))" : "")
-      + (model.settings.gridWeight > 0 ? ", grid loss weight \(model.settings.gridWeight)" : "")
+      + (model.settings.gridWeight > 0 ? ", grid loss weight \(fmt(Double(model.settings.gridWeight)))" : "")
     if lead {
       printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize)\(groupNote)\(threadNote)\(threadNote.isEmpty || group == nil ? "" : " each"), iterations \(trainer.iteration + 1)…\(total)\(budgetNote)\(baseNote)\(averageNote)")
     }

@@ -53,7 +53,9 @@ public final class StyleModel {
     public var averageDecay: Float = 0.995
     /// Weight of the grid loss (`gridLoss`), a training-only term against the 4-pixel
     /// hatching; not part of the objective the model is judged under (validation, compare).
-    public var gridWeight: Float = 0
+    /// 1e6: over 20 minutes of *The Starry Night* from the painted base it kept the grid at
+    /// 11× the photo's power (309× without) for the same equivalent iterations.
+    public var gridWeight: Float = 1e6
     public var iterations = 40000
     public var seed: UInt64 = 0
     public var dataset = ""
