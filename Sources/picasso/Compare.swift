@@ -25,6 +25,7 @@ struct Compare: ParsableCommand {
       Examples:
         picasso compare --model Models/starry_night.h5 --style starry_night.jpg --iterations 50,100 photo.png
         picasso compare --model run/final.h5 --snapshot run/at10m.h5 --style starry.jpg --init random photo.png
+        picasso compare --model run/final.h5 --snapshot run/at10m.h5 --style starry.jpg --curves noise.json
       """)
 
   @Option(help: "The trained model.")
@@ -39,8 +40,8 @@ struct Compare: ParsableCommand {
     valueName: "model"))
   var snapshot: [String] = []
 
-  @Argument(help: "Content photos.")
-  var contents: [String]
+  @Argument(help: "Content photos (with --curves, by default the photos of that run).")
+  var contents: [String] = []
 
   @Option(help: "Comma-separated L-BFGS iteration counts to show.")
   var iterations = "50,100,300"
@@ -59,9 +60,21 @@ struct Compare: ParsableCommand {
   var styleSize: Int?
 
   @Option(name: .customLong("init"), help: ArgumentHelp(
-    "The optimiser's starting image: content (the photo) or random (grey noise from --seed).",
+    "The optimiser's starting image: content (the photo; the default) or random (grey noise from --seed).",
     discussion: "Unlike picasso optimize --init, it takes no image path."))
-  var initialization: String = "content"
+  var initialization: String?
+
+  @Option(help: ArgumentHelp(
+    "Judge against the optimiser runs recorded by an earlier picasso compare --json, without running L-BFGS again.",
+    discussion: """
+      The file's loss at every L-BFGS iteration stands in for a new run: the model and every \
+      --snapshot are judged in seconds rather than a quarter of an hour a photo at 512 px. \
+      The file must come from the same painting, --size, --style-size, objective (loss \
+      layers and weights) and --init; the photos default to its photos. The sheet shows \
+      the photos and the models' outputs only.
+      """,
+    valueName: "json"))
+  var curves: String?
 
   @Option(help: "Random seed of --init random (default: 0).")
   var seed: UInt64?
@@ -83,9 +96,9 @@ struct Compare: ParsableCommand {
   func validate() throws {
     guard (16...4096).contains(size) else { throw ValidationError("--size must be between 16 and 4096 pixels.") }
     if let styleSize, !(16...4096).contains(styleSize) { throw ValidationError("--style-size must be between 16 and 4096 pixels.") }
-    guard ["content", "random"].contains(initialization) else { throw ValidationError("--init must be content or random.") }
+    if let initialization, !["content", "random"].contains(initialization) { throw ValidationError("--init must be content or random.") }
     guard seed == nil || initialization == "random" else { throw ValidationError("--seed applies only to --init random.") }
-    guard !contents.isEmpty else { throw ValidationError("Give at least one content photo.") }
+    guard !contents.isEmpty || curves != nil else { throw ValidationError("Give at least one content photo.") }
   }
 
   func run() throws {
@@ -135,6 +148,53 @@ struct Compare: ParsableCommand {
     var snapshots: [SnapshotResult]
   }
 
+  /// What --curves reads of an earlier run's JSON: the optimiser's settings and losses.
+  struct Recorded: Decodable {
+    struct Photo: Decodable {
+      var photo: String
+      var width: Int, height: Int
+      var slow: [Timing]
+      var slowTotals: [Double]
+    }
+    struct Timing: Decodable { var seconds: Double }
+    var painting: String, size: Int, styleSize: Int
+    var contentLayers: [String], styleLayers: [String]
+    var contentWeight: Float, styleWeight: Float, tvWeight: Float
+    var initialization: String, seed: UInt64
+    var photos: [Photo]
+
+    static func load(_ path: String) throws -> Recorded {
+      let data: Data
+      do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw PicassoError.file(path, "cannot read: \(error.localizedDescription)") }
+      let decoder = JSONDecoder()
+      decoder.keyDecodingStrategy = .convertFromSnakeCase
+      do { return try decoder.decode(Recorded.self, from: data) } catch {
+        throw PicassoError.badInput("--curves \(path) is not the JSON of picasso compare --json (\(error))")
+      }
+    }
+
+    /// Refuses a run that judged under other settings than these.
+    func check(_ path: String, painting: String, size: Int, styleSize: Int, settings s: StyleModel.Settings,
+               initialization: String?, seed: UInt64?) throws {
+      func refuse(_ what: String) -> PicassoError { .badInput("--curves \(path) was recorded with \(what); judge with the same settings or run the optimiser again") }
+      let name = { (p: String) in (p as NSString).lastPathComponent }
+      guard name(self.painting) == name(painting) else { throw refuse("the painting \(name(self.painting))") }
+      guard self.size == size else { throw refuse("--size \(self.size)") }
+      guard self.styleSize == styleSize else { throw refuse("the painting at \(self.styleSize) px (--style-size)") }
+      guard contentLayers == s.contentLayers, styleLayers == s.styleLayers, contentWeight == s.weights.content,
+            styleWeight == s.weights.style, tvWeight == s.weights.tv else {
+        throw refuse("another objective (content \(contentLayers.joined(separator: ",")) weight \(contentWeight), style \(styleLayers.joined(separator: ",")) weight \(styleWeight), TV \(tvWeight))")
+      }
+      guard initialization == nil || initialization == self.initialization else { throw refuse("--init \(self.initialization)") }
+      guard seed == nil || seed == self.seed else { throw refuse("--seed \(self.seed)") }
+    }
+
+    /// The recorded run of a photo: the same path, else the same file name.
+    func run(of path: String) -> Photo? {
+      photos.first { $0.photo == path } ?? photos.first { ($0.photo as NSString).lastPathComponent == (path as NSString).lastPathComponent }
+    }
+  }
+
   /// The iteration counts, sorted, each at least 1.
   func iterationList() throws -> [Int] {
     let parts = commaList(iterations)
@@ -166,6 +226,11 @@ struct Compare: ParsableCommand {
     } catch {
       throw PicassoError.badInput("\(model) was trained with layers \((s.contentLayers + s.styleLayers).joined(separator: ",")) that \(vggPath) cannot give: \(error)")
     }
+    let recorded = try curves.map(Recorded.load)
+    try recorded?.check(curves!, painting: style, size: size, styleSize: styleSide, settings: s, initialization: initialization, seed: seed)
+    let startingImage = recorded?.initialization ?? initialization ?? "content"
+    let startingSeed = recorded?.seed ?? seed ?? 0
+    let photos = contents.isEmpty ? recorded?.photos.map(\.photo) ?? [] : contents
     let objective = StyleObjective(vgg: net, styles: [(painting.tensor(), 1)], contentLayers: s.contentLayers,
                                    styleLayers: s.styleLayers, weights: s.weights)
     let stylizer = Stylizer(net: styleModel.net)
@@ -183,8 +248,15 @@ struct Compare: ParsableCommand {
 
     var results: [PhotoResult] = []
     var sheetRows: [[(image: RGBImage?, label: [String])]] = [[(painting, ["PAINTING", (style as NSString).lastPathComponent])]]
-    for (index, path) in contents.enumerated() {
+    for (index, path) in photos.enumerated() {
       let photo = try RGBImage.read(path).resized(longSide: size)
+      let prior = recorded?.run(of: path)
+      if let recorded {
+        guard let prior else { throw PicassoError.badInput("--curves \(curves!) has no optimiser run for \(path) (it has \(recorded.photos.map { ($0.photo as NSString).lastPathComponent }.joined(separator: ", ")))") }
+        guard prior.width == photo.width, prior.height == photo.height, !prior.slowTotals.isEmpty else {
+          throw PicassoError.badInput("--curves \(curves!) ran the optimiser on \(prior.photo) at \(prior.width)×\(prior.height), not \(photo.width)×\(photo.height)")
+        }
+      }
       let content = photo.tensor()
       objective.setContent(content)
       func output(_ method: String, _ iterations: Int?, _ seconds: Double, _ image: RGBImage, _ l: LossReport) -> Output {
@@ -205,22 +277,25 @@ struct Compare: ParsableCommand {
       let fast = output("fast", nil, fastSeconds, fastImage, objective.evaluate(fastTensor))
       for k in snapshots.indices { snapshots[k].totals.append(objective.evaluate(snapshots[k].stylizer.outputTensor(photo)).total) }
       let name = (path as NSString).lastPathComponent
-      printErr(String(format: "compare: %d/%d %@ (%d×%d): fast %.2f s, loss %@", index + 1, contents.count, name,
+      printErr(String(format: "compare: %d/%d %@ (%d×%d): fast %.2f s, loss %@", index + 1, photos.count, name,
                       photo.width, photo.height, fastSeconds, fmt(fast.total)))
 
-      // The optimiser, recording its loss at every iteration and its state at the listed ones.
+      // The optimiser, recording its loss at every iteration and its state at the listed ones
+      // (or its recorded losses, from --curves).
       let slowStart = Date()
-      let startImage = try initialImage(initialization, content: content, width: photo.width, height: photo.height, seed: seed ?? 0)
-      let run = GatysOptimization(objective: objective, image: startImage, method: .lbfgs, learningRate: 1, history: 100)
-      var totals: [Double] = [], slow: [Output] = [], images: [RGBImage] = []
-      let bar = ProgressBar(total: counts.last!, unit: "it")
-      var pending = counts
-      while let next = pending.first {
+      var totals: [Double] = prior?.slowTotals ?? [], slow: [Output] = [], images: [RGBImage] = []
+      var pending = prior == nil ? counts : []
+      let run = try pending.isEmpty ? nil : GatysOptimization(
+        objective: objective,
+        image: initialImage(startingImage, content: content, width: photo.width, height: photo.height, seed: startingSeed),
+        method: .lbfgs, learningRate: 1, history: 100)
+      let bar = pending.isEmpty ? nil : ProgressBar(total: counts.last!, unit: "it")
+      while let next = pending.first, let run {
         if Interrupt.requested { throw ExitCode(130) }
         if run.iteration < next && !run.converged {
           let l = run.step()
           totals.append(l.total)
-          bar.update(run.iteration, status: "L-BFGS loss \(fmt(l.total))")
+          bar?.update(run.iteration, status: "L-BFGS loss \(fmt(l.total))")
           if run.iteration < next && !run.converged { continue }
         }
         let image = RGBImage(tensor: run.image)
@@ -228,13 +303,13 @@ struct Compare: ParsableCommand {
         images.append(image)
         pending.removeFirst()
       }
-      bar.finish()
+      bar?.finish()
       let equivalent = totals.firstIndex { $0 < fast.total }.map { $0 + 1 }
       var ratio: Double?
-      if let equivalent {
+      if let equivalent, let seconds = slow.last?.seconds ?? prior?.slow.last?.seconds {
         // The optimiser's time to that iteration: interpolated from the listed snapshots
-        // (time per iteration is close to constant).
-        let perIteration = slow.last!.seconds / Double(max(totals.count, 1))
+        // (time per iteration is close to constant; from --curves, the recorded run's).
+        let perIteration = seconds / Double(max(totals.count, 1))
         ratio = perIteration * Double(equivalent) / fastSeconds
       }
       printErr("compare: \(name): equivalent L-BFGS iterations " + (equivalent.map(String.init) ?? "more than \(totals.count)")
@@ -290,7 +365,7 @@ struct Compare: ParsableCommand {
                         points: runs[run]!.sorted { $0.x < $1.x })
       }
       let path = (output as NSString).deletingPathExtension + "-curve.png"
-      let from = initialization == "content" ? "PHOTO" : "NOISE"
+      let from = startingImage == "content" ? "PHOTO" : "NOISE"
       try LinePlot(title: "EQUIVALENT L-BFGS ITERATIONS FROM \(from), MEAN OF \(results.count)", xLabel: "TRAINING MINUTES", logY: false,
                    series: series, yFloor: 0)
         .render().write(to: path)
@@ -299,7 +374,7 @@ struct Compare: ParsableCommand {
 
     let result = Result(model: model, painting: style, size: size, styleSize: styleSide, contentLayers: s.contentLayers,
                         styleLayers: s.styleLayers, contentWeight: s.weights.content, styleWeight: s.weights.style,
-                        tvWeight: s.weights.tv, iterations: counts, initialization: initialization, seed: seed ?? 0, photos: results,
+                        tvWeight: s.weights.tv, iterations: recorded == nil ? counts : [], initialization: startingImage, seed: startingSeed, photos: results,
                         snapshots: snapshotResults)
     if let report { try writeAtomically(Data(markdown(result, sheet: output, plot: plotPath).utf8), to: report) }
     if json {

@@ -33,6 +33,8 @@ struct Models: ParsableCommand {
     var trainingSeconds: Double
     var imageSize: Int
     var contentWeight: Float, styleWeight: Float, tvWeight: Float
+    /// The grid loss's weight in training (0 for models made before it).
+    var gridWeight: Float
     /// The last training batch's losses.
     var content: Double?, style: Double?, tv: Double?, total: Double?
     /// The last validation loss (the mean over the validation photos) and its iteration.
@@ -107,7 +109,7 @@ struct Models: ParsableCommand {
       parameters: model.net.parameterCount, megabytes: Double(bytes) / 1e6, weights: half ? "float16" : "float32",
       iterations: last?.iteration ?? 0, plannedIterations: s.iterations, trainingSeconds: model.trainingSeconds,
       imageSize: s.imageSize, contentWeight: s.weights.content, styleWeight: s.weights.style, tvWeight: s.weights.tv,
-      content: last?.losses.content, style: last?.losses.style, tv: last?.losses.tv, total: last?.losses.total,
+      gridWeight: s.gridWeight, content: last?.losses.content, style: last?.losses.style, tv: last?.losses.tv, total: last?.losses.total,
       validation: model.valHistory.last.map {
         Losses(iteration: $0.iteration, content: $0.losses.content, style: $0.losses.style, tv: $0.losses.tv, total: $0.losses.total)
       },
@@ -116,7 +118,7 @@ struct Models: ParsableCommand {
   }
 
   func table(_ entries: [Entry]) -> String {
-    let header = ["MODEL", "PAINTING", "NETWORK", "SIZE", "TRAINED", "WEIGHTS c/s/tv", "LOSS (content, style, tv)"]
+    let header = ["MODEL", "PAINTING", "NETWORK", "SIZE", "TRAINED", "WEIGHTS c/s/tv/grid", "LOSS (content, style, tv)"]
     let rows = entries.map { e -> [String] in
       let widths = e.architecture.split(separator: ",")
       let blocks = widths.filter { $0.hasPrefix("R") }.count
@@ -133,7 +135,7 @@ struct Models: ParsableCommand {
       }
       return [((e.file as NSString).lastPathComponent as NSString).deletingPathExtension, e.painting, network,
               String(format: "%.1f MB %@", e.megabytes, e.weights == "float16" ? "f16" : "f32"), trained,
-              "\(fmt(e.contentWeight))/\(fmt(e.styleWeight))/\(fmt(e.tvWeight))", losses]
+              "\(fmt(e.contentWeight))/\(fmt(e.styleWeight))/\(fmt(e.tvWeight))/\(fmt(e.gridWeight))", losses]
     }
     let all = [header] + rows
     let widths = (0..<header.count).map { c in all.map { $0[c].count }.max()! }

@@ -155,6 +155,31 @@ struct CompareCommandTests {
     #expect(snapshots[1].equivalent_iterations[0] == report.equivalent_iterations)
     #expect(FileManager.default.fileExists(atPath: dir.file("sheet-curve.png")))
 
+    // --curves: the same judgement from the recorded optimiser run, without running it (its
+    // photos by default); a run recorded under other settings is refused.
+    let curves = dir.file("curves.json")
+    try Data(r.stdout.utf8).write(to: URL(fileURLWithPath: curves))
+    let again = try runPicasso(["compare", "--model", model, "--snapshot", dir.file("other.h5"), "--style", painting, "--size", "32",
+                                "--curves", curves, "--output", dir.file("again.png"), "--json"])
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(!again.stderr.contains("L-BFGS loss"), "the optimiser ran again")
+    let replayed = try JSONDecoder().decode(Report.self, from: Data(again.stdout.utf8)).photos
+    let replayedSnapshots = try JSONDecoder().decode(Snapshots.self, from: Data(again.stdout.utf8)).snapshots
+    try #require(replayed.count == 1 && replayedSnapshots.count == 1)
+    #expect(replayed[0].slow_totals == report.slow_totals && replayed[0].slow.isEmpty)
+    #expect(isClose(replayed[0].fast.total, report.fast.total, rel: 1e-6))
+    #expect(replayed[0].equivalent_iterations == report.equivalent_iterations)
+    #expect(replayedSnapshots[0].equivalent_iterations == snapshots[0].equivalent_iterations)
+    #expect(FileManager.default.fileExists(atPath: dir.file("again.png")))
+    try StylizeTests.photo(width: 40, height: 30, seed: 4).write(to: dir.file("unseen.png"))
+    for (args, mentions) in [(["--init", "random"], ["--init content"]), (["--size", "24"], ["--size 32"]),
+                             ([dir.file("unseen.png")], ["unseen.png", "photo.png"])] {
+      try expectPicassoError(["compare", "--model", model, "--style", painting, "--size", "32", "--curves", curves,
+                              "--output", dir.file("s3.png")] + args, mentions: ["--curves"] + mentions)
+    }
+    try expectPicassoError(["compare", "--model", model, "--style", painting, "--curves", dir.file("sheet.png"),
+                            "--output", dir.file("s3.png")], mentions: ["--curves", "sheet.png"])
+
     let w = other.settings.weights
     other.retune(learningRate: 1e-3, decayEvery: 0, decayFactor: 0.5, weights: LossWeights(content: w.content, style: 1, tv: w.tv))
     try other.save(to: dir.file("elsewhere.h5"))

@@ -112,6 +112,7 @@ struct StylizeCommandTests {
     let v = try runPicasso(["models", "--json", dir.file("trained.h5")])
     #expect(v.stdout.contains(#""validation":{"content":256,"iteration":2,"style":128,"total":512,"tv":64}"#), "\(v.stdout)")
     #expect(v.stdout.contains(#""validation_history":[[1,300,150,75,600],[2,256,128,64,512]]"#), "\(v.stdout)")
+    #expect(v.stdout.contains(#""grid_weight":1000000"#), "\(v.stdout)")
     #expect(try runPicasso(["models", dir.file("trained.h5")]).stdout.contains("512 (256, 128, 64) validation @2"))
     try Data("x".utf8).write(to: URL(fileURLWithPath: dir.file("notes.h5")))
     let r = try runPicasso(["models", "--json", dir.file("model.h5")])
