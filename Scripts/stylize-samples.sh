@@ -5,6 +5,7 @@
 # column per model, in the order `ls Models` gives, each column headed by the model's name
 # (and its painting, where a file of that name is here), each row by the photo's.
 #
+# Every run renders afresh (--overwrite), so a model that changed shows in the sheet.
 # Usage: Scripts/stylize-samples.sh [OUT]   (default OUT: stylized-samples). Needs
 # Scripts/setup.sh first (release build, sample photos).
 set -euo pipefail
@@ -31,7 +32,7 @@ fi
 for m in "${models[@]}"; do
   name="$(basename "$m" .h5)"
   echo "stylize-samples: $name" >&2
-  "$PICASSO" stylize --model "$m" --output-dir "$OUT/$name" "$PHOTOS"
+  "$PICASSO" stylize --model "$m" --overwrite --output-dir "$OUT/$name" "$PHOTOS"
 done
 
 cells=()
