@@ -367,7 +367,7 @@ struct Compare: ParsableCommand {
       let path = (output as NSString).deletingPathExtension + "-curve.png"
       let from = startingImage == "content" ? "PHOTO" : "NOISE"
       try LinePlot(title: "EQUIVALENT L-BFGS ITERATIONS FROM \(from), MEAN OF \(results.count)", xLabel: "TRAINING MINUTES", logY: false,
-                   series: series, yFloor: 0)
+                   series: series, yFloor: 0, xFloor: 0)
         .render().write(to: path)
       curvePath = path
     }

@@ -184,6 +184,22 @@ struct ImageTests {
     #expect(LinePlot.label(1.5, step: 0.5) == "1.5")
   }
 
+  @Test func plotLegendGoesToTheCornerTheLinesLeaveFree() {
+    let plot = (left: 80, top: 40, width: 700, height: 410)
+    func corner(_ points: [(x: Int, y: Int)]) -> (x: Int, y: Int) {
+      LinePlot.legendBox(width: 150, height: 28, plot: plot, avoiding: points)
+    }
+    let (right, left, top, bottom) = (80 + 700 - 8 - 150, 80 + 12, 40 + 8, 40 + 410 - 8 - 28)
+    #expect(corner([]) == (right, top))
+    // A curve that rises to the top right (equivalent iterations against minutes).
+    let rising = (0..<700).map { (x: 80 + $0, y: 40 + 409 - $0 * 409 / 699) }
+    #expect(corner(rising) == (right, bottom))
+    let alongTheTop = (0..<700).map { (x: 80 + $0, y: 45) }
+    #expect(corner(alongTheTop) == (right, bottom))
+    let rightEdge = (0..<410).map { (x: 775, y: 40 + $0) }
+    #expect(corner(rightEdge) == (left, top))
+  }
+
   @Test func resizeKeepsFlatColoursAndAverages() {
     let flat = RGBImage(width: 37, height: 23, pixels: [UInt8](repeating: 77, count: 37 * 23 * 3))
     #expect(flat.resized(width: 10, height: 6).pixels.allSatisfy { $0 == 77 })

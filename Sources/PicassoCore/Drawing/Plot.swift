@@ -22,13 +22,16 @@ public struct LinePlot {
   public var series: [Series]
   /// With a linear y axis, the axis reaches down to at least this value (0 for counts).
   public var yFloor: Double?
+  /// The x axis starts at or before this value (0 for training minutes).
+  public var xFloor: Double?
 
-  public init(title: String, xLabel: String, logY: Bool = true, series: [Series], yFloor: Double? = nil) {
+  public init(title: String, xLabel: String, logY: Bool = true, series: [Series], yFloor: Double? = nil, xFloor: Double? = nil) {
     self.title = title
     self.xLabel = xLabel
     self.logY = logY
     self.series = series
     self.yFloor = yFloor
+    self.xFloor = xFloor
   }
 
   public static let palette: [[UInt8]] = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189]]
@@ -44,6 +47,7 @@ public struct LinePlot {
     let ty: (Double) -> Double = logY ? { log10($0) } : { $0 }
     var (x0, x1) = (points.map(\.x).min()!, points.map(\.x).max()!)
     var (y0, y1) = (points.map { ty($0.y) }.min()!, points.map { ty($0.y) }.max()!)
+    if let xFloor { x0 = min(x0, xFloor) }
     if x1 == x0 { x1 = x0 + 1 }
     if !logY, let yFloor { y0 = min(y0, yFloor) }
     if logY { (y0, y1) = (floor(y0), max(ceil(y1), floor(y0) + 1)) } else if y1 == y0 { y1 = y0 + 1 }
@@ -80,11 +84,15 @@ public struct LinePlot {
     image.fill(x: left, y: top + ph, width: pw, height: 1, color: [0, 0, 0])
     image.fill(x: left, y: top, width: 1, height: ph, color: [0, 0, 0])
 
-    // Lines (2 px), then the legend.
+    // Lines (2 px), then the legend in the corner they cross least.
+    var drawn: [(x: Int, y: Int)] = []
     for s in series {
       let pts = s.points.filter { $0.y.isFinite && (!logY || $0.y > 0) }
       for (i, p) in pts.enumerated() {
-        if pts.count == 1 { image.fill(x: px(p.x) - 2, y: py(p.y) - 2, width: 5, height: 5, color: s.color) }
+        if pts.count == 1 {
+          image.fill(x: px(p.x) - 2, y: py(p.y) - 2, width: 5, height: 5, color: s.color)
+          drawn.append((px(p.x), py(p.y)))
+        }
         guard i > 0 else { continue }
         let (ax, ay, bx, by) = (px(pts[i - 1].x), py(pts[i - 1].y), px(p.x), py(p.y))
         let steps = max(abs(bx - ax), abs(by - ay), 1)
@@ -92,17 +100,36 @@ public struct LinePlot {
           if s.dashed && (t / 6) % 2 == 1 { continue }
           let x = ax + (bx - ax) * t / steps, y = ay + (by - ay) * t / steps
           image.fill(x: x, y: y, width: 2, height: 2, color: s.color)
+          drawn.append((x, y))
         }
       }
     }
+    let box = Self.legendBox(width: 22 + (series.map { BitmapFont.measure($0.name) }.max() ?? 0), height: 14 * series.count,
+                             plot: (left, top, pw, ph), avoiding: drawn)
     for (k, s) in series.enumerated() {
-      let y = top + 8 + 14 * k
+      let y = box.y + 14 * k
       for x in stride(from: 0, to: 16, by: s.dashed ? 9 : 16) {
-        image.fill(x: left + pw - 130 + x, y: y + 2, width: s.dashed ? 6 : 16, height: 3, color: s.color)
+        image.fill(x: box.x + x, y: y + 2, width: s.dashed ? 6 : 16, height: 3, color: s.color)
       }
-      image.draw(s.name, x: left + pw - 108, y: y)
+      image.draw(s.name, x: box.x + 22, y: y)
     }
     return image
+  }
+
+  /// Where a legend of `width` × `height` goes inside the plot area: the corner (top right
+  /// first, then bottom right, top left, bottom left) whose box, with a margin, holds the
+  /// fewest of the `avoiding` pixels.
+  public static func legendBox(width: Int, height: Int, plot: (left: Int, top: Int, width: Int, height: Int),
+                        avoiding points: [(x: Int, y: Int)]) -> (x: Int, y: Int) {
+    let margin = 8
+    let (xl, xr) = (plot.left + margin + 4, plot.left + plot.width - margin - width)
+    let (yt, yb) = (plot.top + margin, plot.top + plot.height - margin - height)
+    let corners = [(xr, yt), (xr, yb), (xl, yt), (xl, yb)]
+    func crossings(_ c: (Int, Int)) -> Int {
+      points.count { $0.x >= c.0 - margin && $0.x < c.0 + width + margin && $0.y >= c.1 - margin && $0.y < c.1 + height + margin }
+    }
+    let best = corners.min { crossings($0) < crossings($1) }!
+    return (best.0, best.1)
   }
 
   /// Round tick positions inside [lo, hi]: the multiples of a step of 1, 2, 2.5 or 5 × 10ᵏ,
