@@ -12,7 +12,7 @@ public final class InstanceNorm: Layer {
   public let gamma: Tensor, beta: Tensor
   public let gammaGrad: Tensor, betaGrad: Tensor
   private var output: Tensor?, gradInput: Tensor?
-  private var mean: [Float] = [], rstd: [Float] = []
+  private(set) var mean: [Float] = [], rstd: [Float] = []
   /// When set, forward normalises every image with these per-channel statistics instead of
   /// its own: the whole image's, accumulated tile by tile when a large photo is rendered in
   /// tiles (see `Stylizer`). Forward only.
