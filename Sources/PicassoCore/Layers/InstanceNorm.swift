@@ -12,6 +12,8 @@ public final class InstanceNorm: Layer {
   public let gamma: Tensor, beta: Tensor
   public let gammaGrad: Tensor, betaGrad: Tensor
   private var output: Tensor?, gradInput: Tensor?
+  /// The last forward pass's statistics, per image and channel (index n·C + c): what a caller
+  /// can hand back as `fixedStatistics` (for one image) to normalise another canvas alike.
   private(set) var mean: [Float] = [], rstd: [Float] = []
   /// When set, forward normalises every image with these per-channel statistics instead of
   /// its own: the whole image's, accumulated tile by tile when a large photo is rendered in
