@@ -32,8 +32,8 @@ public final class Stylizer {
   /// photo's side less one), cropped off after; 0 renders the photo as it is, as PyTorch's
   /// fast-neural-style does. A multiple of 4 keeps the network's 4-pixel grid where it is.
   public var margin = Stylizer.defaultMargin
-  /// 16 pixels: the edge line of the bundled models reaches 2–3 pixels in (8 removes it, 4
-  /// does not), and 16 adds 13 % to the work of a 512² photo.
+  /// 16 pixels: the edge line of the models bundled before 2026-12-02 reached 2–3 pixels in
+  /// (8 removed it, 4 did not), and 16 adds 13 % to the work of a 512² photo.
   public static let defaultMargin = 16
 
   /// Called during a tiled rendering with (tile passes done, tile passes in all).
