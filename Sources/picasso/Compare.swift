@@ -76,6 +76,16 @@ struct Compare: ParsableCommand {
     valueName: "json"))
   var curves: String?
 
+  @Option(help: ArgumentHelp(
+    "Draw the curves that another picasso compare --json recorded (its model and snapshots) beside this run's (repeatable).",
+    discussion: """
+      Another recipe, judged under its own objective: losses of two objectives do not \
+      compare, their equivalent iterations do. The file must come from the same --size, \
+      --init and photos (by file name); its model file gives its last point's minutes.
+      """,
+    valueName: "json"))
+  var beside: [String] = []
+
   @Option(help: "Random seed of --init random (default: 0).")
   var seed: UInt64?
 
@@ -146,6 +156,48 @@ struct Compare: ParsableCommand {
     var initialization: String, seed: UInt64
     var photos: [PhotoResult]
     var snapshots: [SnapshotResult]
+    /// The lines of NAME-curve.png: mean equivalent iterations against training minutes.
+    var curves: [Curve]
+  }
+
+  /// One line of the curve plot: a folder of models (a run's snapshots), from this run or --beside.
+  struct Curve: Codable {
+    var name: String
+    var minutes: [Double]
+    var meanEquivalentIterations: [Double]
+  }
+
+  /// What --beside reads of another run's JSON: each model's equivalent iterations, and the
+  /// optimiser's last iteration that stands for "more than".
+  struct Beside: Decodable {
+    struct Photo: Decodable { var photo: String; var slowTotals: [Double]; var equivalentIterations: Int? }
+    struct Snapshot: Decodable { var model: String; var trainingMinutes: Double; var equivalentIterations: [Int?] }
+    var model: String, size: Int, initialization: String
+    var photos: [Photo]
+    var snapshots: [Snapshot]
+
+    /// (model, minutes, equivalent iterations per photo in `names`' order), or a refusal
+    /// when the run was judged at another size, from another start or on other photos.
+    func judged(_ path: String, size: Int, initialization: String, names: [String]) throws -> [(String, Double, [Int?], [Int])] {
+      func refuse(_ what: String) -> PicassoError { .badInput("--beside \(path) was judged \(what)") }
+      let file = { (p: String) in (p as NSString).lastPathComponent }
+      guard self.size == size else { throw refuse("at --size \(self.size), this run at \(size)") }
+      guard self.initialization == initialization else { throw refuse("from --init \(self.initialization), this run from \(initialization)") }
+      guard photos.map({ file($0.photo) }).sorted() == names.sorted() else {
+        throw refuse("on \(photos.map { file($0.photo) }.joined(separator: ", ")), this run on \(names.joined(separator: ", "))")
+      }
+      guard snapshots.allSatisfy({ $0.equivalentIterations.count == photos.count }) else {
+        throw PicassoError.badInput("--beside \(path) is not the JSON of picasso compare --json (a snapshot judged on another number of photos)")
+      }
+      let order = names.map { n in photos.firstIndex { file($0.photo) == n }! }
+      let caps = order.map { photos[$0].slowTotals.count }
+      let minutes: Double
+      do { minutes = try StyleModel.load(model).trainingSeconds / 60 } catch {
+        throw PicassoError.badInput("--beside \(path): its model \(model) cannot be read for its training minutes (\(error))")
+      }
+      return snapshots.map { snap in (snap.model, snap.trainingMinutes, order.map { snap.equivalentIterations[$0] }, caps) }
+        + [(model, minutes, order.map { photos[$0].equivalentIterations }, caps)]
+    }
   }
 
   /// What --curves reads of an earlier run's JSON: the optimiser's settings and losses.
@@ -163,15 +215,7 @@ struct Compare: ParsableCommand {
     var initialization: String, seed: UInt64
     var photos: [Photo]
 
-    static func load(_ path: String) throws -> Recorded {
-      let data: Data
-      do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw PicassoError.file(path, "cannot read: \(error.localizedDescription)") }
-      let decoder = JSONDecoder()
-      decoder.keyDecodingStrategy = .convertFromSnakeCase
-      do { return try decoder.decode(Recorded.self, from: data) } catch {
-        throw PicassoError.badInput("--curves \(path) is not the JSON of picasso compare --json (\(error))")
-      }
-    }
+    static func load(_ path: String) throws -> Recorded { try decodeJSON(path, flag: "--curves") }
 
     /// Refuses a run that judged under other settings than these.
     func check(_ path: String, painting: String, size: Int, styleSize: Int, settings s: StyleModel.Settings,
@@ -192,6 +236,17 @@ struct Compare: ParsableCommand {
     /// The recorded run of a photo: the same path, else the same file name.
     func run(of path: String) -> Photo? {
       photos.first { $0.photo == path } ?? photos.first { ($0.photo as NSString).lastPathComponent == (path as NSString).lastPathComponent }
+    }
+  }
+
+  /// An earlier picasso compare --json, as `flag` reads it.
+  static func decodeJSON<T: Decodable>(_ path: String, flag: String) throws -> T {
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw PicassoError.file(path, "cannot read: \(error.localizedDescription)") }
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    do { return try decoder.decode(T.self, from: data) } catch {
+      throw PicassoError.badInput("\(flag) \(path) is not the JSON of picasso compare --json (\(error))")
     }
   }
 
@@ -231,6 +286,10 @@ struct Compare: ParsableCommand {
     let startingImage = recorded?.initialization ?? initialization ?? "content"
     let startingSeed = recorded?.seed ?? seed ?? 0
     let photos = contents.isEmpty ? recorded?.photos.map(\.photo) ?? [] : contents
+    let besideRuns = try beside.map { path in
+      try (Self.decodeJSON(path, flag: "--beside") as Beside)
+        .judged(path, size: size, initialization: startingImage, names: photos.map { ($0 as NSString).lastPathComponent })
+    }
     let objective = StyleObjective(vgg: net, styles: [(painting.tensor(), 1)], contentLayers: s.contentLayers,
                                    styleLayers: s.styleLayers, weights: s.weights)
     let stylizer = Stylizer(net: styleModel.net)
@@ -346,23 +405,32 @@ struct Compare: ParsableCommand {
         + zip(r.equivalentIterations, results).map { e, p in e.map(String.init) ?? "more than \(p.slowTotals.count)" }.joined(separator: ", "))
     }
     var curvePath: String?
-    if !snapshotResults.isEmpty {
+    var curveLines: [Curve] = []
+    if !snapshotResults.isEmpty || !besideRuns.isEmpty {
       // Equivalent iterations (the mean over the photos; beyond the optimiser's last
       // iteration counted at it) against training minutes, one line per training run: the
-      // models in one folder (a run's snapshots beside its model) are one run.
+      // models in one folder (a run's snapshots beside its model) are one run; each
+      // --beside file's folders are lines of their own.
       var runs: [String: [(x: Double, y: Double)]] = [:]
-      var order: [String] = []
-      let judged = snapshotResults.map { ($0.model, $0.trainingMinutes, $0.equivalentIterations) }
-        + [(model, styleModel.trainingSeconds / 60, results.map(\.equivalentIterations))]
-      for (path, minutes, equivalents) in judged {
-        let run = (path as NSString).deletingLastPathComponent
-        if runs[run] == nil { order.append(run) }
-        let mean = zip(equivalents, results).map { e, r in Double(e ?? r.slowTotals.count) }.reduce(0, +) / Double(max(results.count, 1))
-        runs[run, default: []].append((minutes, mean))
+      var order: [(key: String, folder: String)] = []
+      let caps = results.map(\.slowTotals.count)
+      let judged = [snapshotResults.map { ($0.model, $0.trainingMinutes, $0.equivalentIterations, caps) }
+        + [(model, styleModel.trainingSeconds / 60, results.map(\.equivalentIterations), caps)]] + besideRuns
+      for (source, models) in judged.enumerated() {
+        for (path, minutes, equivalents, caps) in models {
+          let folder = (path as NSString).deletingLastPathComponent, run = "\(source)\u{0}\(folder)"
+          if runs[run] == nil { order.append((run, folder)) }
+          let mean = zip(equivalents, caps).map { e, cap in Double(e ?? cap) }.reduce(0, +) / Double(max(caps.count, 1))
+          runs[run, default: []].append((minutes, mean))
+        }
       }
-      let series = order.enumerated().map { k, run in
-        LinePlot.Series(name: ((run as NSString).lastPathComponent).uppercased(), color: LinePlot.palette[k % LinePlot.palette.count],
-                        points: runs[run]!.sorted { $0.x < $1.x })
+      curveLines = order.map { run in
+        let points = runs[run.key]!.sorted { $0.x < $1.x }
+        return Curve(name: (run.folder as NSString).lastPathComponent.uppercased(), minutes: points.map(\.x), meanEquivalentIterations: points.map(\.y))
+      }
+      let series = curveLines.enumerated().map { k, line in
+        LinePlot.Series(name: line.name, color: LinePlot.palette[k % LinePlot.palette.count],
+                        points: zip(line.minutes, line.meanEquivalentIterations).map { ($0, $1) })
       }
       let path = (output as NSString).deletingPathExtension + "-curve.png"
       let from = startingImage == "content" ? "PHOTO" : "NOISE"
@@ -375,7 +443,7 @@ struct Compare: ParsableCommand {
     let result = Result(model: model, painting: style, size: size, styleSize: styleSide, contentLayers: s.contentLayers,
                         styleLayers: s.styleLayers, contentWeight: s.weights.content, styleWeight: s.weights.style,
                         tvWeight: s.weights.tv, iterations: recorded == nil ? counts : [], initialization: startingImage, seed: startingSeed, photos: results,
-                        snapshots: snapshotResults)
+                        snapshots: snapshotResults, curves: curveLines)
     if let report { try writeAtomically(Data(markdown(result, sheet: output, plot: plotPath).utf8), to: report) }
     if json {
       let encoder = JSONEncoder()

@@ -185,5 +185,37 @@ struct CompareCommandTests {
     try other.save(to: dir.file("elsewhere.h5"))
     try expectPicassoError(["compare", "--model", model, "--snapshot", dir.file("elsewhere.h5"), "--style", painting, "--size", "32",
                             "--output", dir.file("s2.png"), photo], mentions: ["elsewhere.h5", "another objective"])
+
+    // --beside: a run of that other objective, judged by its own compare --json, is a line of
+    // its own (named by its folder, at its model's minutes); a run judged from another start,
+    // at another size or on other photos is refused before the optimiser runs.
+    let recipe = dir.file("recipe2")
+    try FileManager.default.createDirectory(atPath: recipe, withIntermediateDirectories: true)
+    other.trainingSeconds = 300
+    try other.save(to: recipe + "/elsewhere.h5")
+    let side = try runPicasso(["compare", "--model", recipe + "/elsewhere.h5", "--style", painting, "--iterations", "4", "--size", "32",
+                               "--output", dir.file("side.png"), "--json", photo])
+    #expect(side.status == 0, "\(side.stderr)")
+    let sideJSON = dir.file("side.json")
+    try Data(side.stdout.utf8).write(to: URL(fileURLWithPath: sideJSON))
+    let sideReport = try JSONDecoder().decode(Report.self, from: Data(side.stdout.utf8)).photos[0]
+    let both = try runPicasso(["compare", "--model", model, "--snapshot", dir.file("other.h5"), "--style", painting, "--size", "32",
+                               "--curves", curves, "--beside", sideJSON, "--output", dir.file("both.png"), "--json"])
+    #expect(both.status == 0, "\(both.stderr)")
+    struct Curves: Decodable {
+      struct Curve: Decodable { var name: String; var minutes: [Double]; var mean_equivalent_iterations: [Double] }
+      var curves: [Curve]
+    }
+    let lines = try JSONDecoder().decode(Curves.self, from: Data(both.stdout.utf8)).curves
+    try #require(lines.count == 2)
+    #expect(lines[0].minutes.count == 2 && lines[0].minutes.contains(2), "this run's model and its snapshot")
+    #expect(lines[1].name == "RECIPE2" && lines[1].minutes == [5])
+    #expect(lines[1].mean_equivalent_iterations == [Double(sideReport.equivalent_iterations ?? sideReport.slow_totals.count)])
+    #expect(FileManager.default.fileExists(atPath: dir.file("both-curve.png")))
+    for (args, mentions) in [(["--init", "random", photo], ["--init content"]), (["--size", "24", photo], ["--size 32"]),
+                             ([dir.file("unseen.png")], ["unseen.png", "photo.png"])] {
+      try expectPicassoError(["compare", "--model", model, "--style", painting, "--size", "32", "--beside", sideJSON,
+                              "--output", dir.file("s4.png")] + args, mentions: ["--beside"] + mentions)
+    }
   }
 }
