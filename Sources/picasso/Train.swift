@@ -433,8 +433,10 @@ extension Train {
     let count = min(4, data.counts[.val]!)
     let photos = Tensor(shape: [count, 3, data.size, data.size])
     try data.read(.val, indices: Array(0..<count), into: photos)
-    // Rendered as picasso stylize renders (the mirrored margin included).
-    let stylizer = Stylizer(net: model.net)
+    // Rendered as picasso stylize renders (the mirrored margin included), by a copy: the
+    // stylizer switches its network to rendering (folded upsampling has no backward pass), and
+    // without an average the model's network is the one that trains.
+    let stylizer = Stylizer(net: model.net.copy())
     let originals = (0..<count).map { RGBImage(tensor: photos, index: $0) }
     let rows = [originals, originals.map { stylizer.render($0) }]
     try contactSheet(rows, cell: data.size).write(to: base + "-preview.png")

@@ -117,6 +117,31 @@ struct TrainCommandTests {
     #expect(try StyleModel.load(dir.file("m.h5")).checkpoint?.iteration == iteration + 2)
   }
 
+  /// Checkpoints (the model file, the loss plot, the preview) leave the run as it was: with or
+  /// without an average, a run that writes one after every step ends with the weights and
+  /// the validation losses of one that writes only at its end. The preview renders with a
+  /// copy; rendering with the network that trains switched it to folded upsampling, whose
+  /// backward pass read past its gradient (a crash or a silent divergence of runs without
+  /// an average).
+  @Test(arguments: ["0", "0.5"]) func checkpointsLeaveTheRunAsItWas(averageDecay: String) throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try TrainingTests.photos(dir, count: 7)
+    _ = try runPicasso(["dataset", "--images", folder, "--output", dir.file("d.h5"), "--size", "32", "--val-count", "2"])
+    var models: [StyleModel] = []
+    for every in ["1", "100"] {
+      let r = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--style", dir.file("photos/p0.png"), "--output", dir.file("m\(every).h5"),
+                              "--vgg", Paths.vgg, "--width", "2", "--blocks", "1", "--batch-size", "2", "--threads", "2", "--iterations", "4",
+                              "--base", "none", "--average-decay", averageDecay, "--checkpoint-every", every, "--validate-every", "1"])
+      #expect(r.status == 0, "\(r.stderr)")
+      models.append(try StyleModel.load(dir.file("m\(every).h5")))
+    }
+    #expect(models[0].valHistory.count == 4)
+    #expect(models[0].valHistory.map(\.losses.total) == models[1].valHistory.map(\.losses.total))
+    let differing = zip(models[0].net.parameters, models[1].net.parameters).filter { $0.array != $1.array }.count
+    #expect(differing == 0, "\(differing) of \(models[0].net.parameters.count) weight tensors differ")
+  }
+
   /// A weights-only model (--float16, no checkpoint) cannot be resumed, but --init-weights
   /// continues from its weights, iteration count and histories with a fresh Adam.
   @Test func initWeightsContinuesAWeightsOnlyModel() throws {

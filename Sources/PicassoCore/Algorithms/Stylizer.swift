@@ -41,7 +41,8 @@ public final class Stylizer {
 
   /// Switches `net` to rendering: Winograd F(4×4) for its 3×3 convs (see
   /// `TransformerNet.winogradTile`) and each upsample folded into its conv
-  /// (`TransformerNet.foldsUpsampling`).
+  /// (`TransformerNet.foldsUpsampling`). A network that still trains cannot go back to
+  /// training from there: give a `copy()` of it.
   public init(net: TransformerNet) {
     self.net = net
     net.winogradTile = .f4

@@ -123,6 +123,14 @@ public final class TransformerNet: Layer {
     network = Sequential(layers)
   }
 
+  /// A network with this one's architecture and weights, in training mode: for rendering
+  /// (which switches the network it is given, `Stylizer.init`) without touching one that trains.
+  public func copy() -> TransformerNet {
+    let net = TransformerNet(architecture)
+    for (p, q) in zip(net.parameters, parameters) { p.copy(from: q) }
+    return net
+  }
+
   public func forward(_ x: Tensor) -> Tensor { network.forward(x) }
   public func backward(_ x: Tensor, _ dy: Tensor) -> Tensor { network.backward(x, dy) }
   public func releaseBuffers() { network.releaseBuffers() }
