@@ -41,7 +41,7 @@ struct Train: ParsableCommand {
 
   @Option(help: ArgumentHelp(
     "Threads that each take a share of every batch (default: one per core, at most the batch size).",
-    discussion: "1 runs each step as one pass over the batch, with every core in each kernel. A run is repeatable for a given count. Under mpirun: threads per process (default: the cores of a machine shared among its processes)."))
+    discussion: "1 runs each step as one pass over the batch, with every core in each kernel. A run is repeatable for a given count, and --resume keeps the count the run was started with. Under mpirun: threads per process (default: the cores of a machine shared among its processes)."))
   var threads: Int?
 
   @Option(help: "Photos per step (default: 2).")
@@ -271,7 +271,10 @@ struct Train: ParsableCommand {
       throw usageError("mpirun started \(group.size) processes, more than the \(model.settings.batchSize) photos of a batch; start at most \(model.settings.batchSize), or give --batch-size \(group.size) or more")
     }
     if lead { try checkWritableFile(output) }
-    let workers = threads ?? MPIJob.coresPerRank(group)
+    // A resumed run keeps the thread count it was started with: a run is repeatable for a
+    // given count, so --resume continues it exactly unless --threads says otherwise.
+    let stored = resume && group == nil ? model.checkpoint.map(\.threads).flatMap { $0 > 0 ? $0 : nil } : nil
+    let workers = threads ?? stored ?? MPIJob.coresPerRank(group)
     if group != nil && workers == 1 { useOneCore() }
     let trainer = try Trainer(model: model, dataset: data, style: painting, vggPath: vggPath, workers: workers, group: group)
     let total = resume || initWeights != nil ? (iterations ?? model.settings.iterations) : model.settings.iterations
@@ -286,7 +289,8 @@ struct Train: ParsableCommand {
     keeper?.watch()
     let budget = time.flatMap(Self.seconds)
     let budgetNote = budget.map { ", at most \(ProgressBar.clock($0))" } ?? ""
-    let threadNote = trainer.workers > 1 ? ", \(trainer.workers) threads" : ""
+    let threadNote = (trainer.workers > 1 ? ", \(trainer.workers) threads" : stored != nil ? ", 1 thread" : "")
+      + (threads == nil && stored != nil ? " (as the run was started; --threads to change)" : "")
     let groupNote = group.map { ", \($0.size) processes (mpirun)" } ?? ""
     let averageNote = (model.settings.averageDecay > 0 ? ", weights averaged (decay \(model.settings.averageDecay))" : "")
       + (model.settings.gridWeight > 0 ? ", grid loss weight \(fmt(Double(model.settings.gridWeight)))" : "")

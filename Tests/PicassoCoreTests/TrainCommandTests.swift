@@ -142,6 +142,27 @@ struct TrainCommandTests {
     #expect(differing == 0, "\(differing) of \(models[0].net.parameters.count) weight tensors differ")
   }
 
+  /// --resume keeps the thread count the run was started with (a run is repeatable for a
+  /// given count): a run of one thread resumed without --threads ends bit-identical to one
+  /// uninterrupted run of one thread, and says where its count came from.
+  @Test func resumeKeepsTheThreadCount() throws {
+    let dir = TemporaryFolder()
+    defer { dir.remove() }
+    let folder = try TrainingTests.photos(dir, count: 7)
+    _ = try runPicasso(["dataset", "--images", folder, "--output", dir.file("d.h5"), "--size", "32", "--val-count", "2"])
+    let common = ["--dataset", dir.file("d.h5"), "--vgg", Paths.vgg]
+    let new = common + ["--style", dir.file("photos/p0.png"), "--width", "2", "--blocks", "1", "--batch-size", "2", "--base", "none", "--threads", "1"]
+    let whole = try runPicasso(["train", "--output", dir.file("whole.h5"), "--iterations", "4"] + new)
+    #expect(whole.status == 0, "\(whole.stderr)")
+    _ = try runPicasso(["train", "--output", dir.file("parts.h5"), "--iterations", "2"] + new)
+    let resumed = try runPicasso(["train", "--output", dir.file("parts.h5"), "--resume", "--iterations", "4"] + common)
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(resumed.stderr.contains("1 thread (as the run was started"), "\(resumed.stderr)")
+    let (a, b) = (try StyleModel.load(dir.file("whole.h5")), try StyleModel.load(dir.file("parts.h5")))
+    #expect(b.checkpoint?.threads == 1)
+    #expect(zip(a.net.parameters, b.net.parameters).allSatisfy { $0.array == $1.array }, "the resumed run parted from the whole one")
+  }
+
   /// A weights-only model (--float16, no checkpoint) cannot be resumed, but --init-weights
   /// continues from its weights, iteration count and histories with a fresh Adam.
   @Test func initWeightsContinuesAWeightsOnlyModel() throws {

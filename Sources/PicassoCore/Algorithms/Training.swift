@@ -265,7 +265,8 @@ public final class Trainer {
   public func recordCheckpoint() {
     model.checkpoint = StyleModel.Checkpoint(
       iteration: iteration, rngState: rng.state, adamT: adam.t, adamM: adam.m.map { $0.clone() }, adamV: adam.v.map { $0.clone() },
-      weights: network === model.net ? [] : network.parameters.map { $0.clone() }, averageSteps: averageSteps)
+      weights: network === model.net ? [] : network.parameters.map { $0.clone() }, averageSteps: averageSteps,
+      threads: group == nil ? workers : 0)
   }
 }
 

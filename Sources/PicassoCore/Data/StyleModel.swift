@@ -18,7 +18,8 @@ import Foundation
 /// `checkpoint/iteration`, `checkpoint/rng`, `checkpoint/adam_t` attributes and
 /// `checkpoint/adam_m/<name>`, `checkpoint/adam_v/<name>`; a run that averages its weights
 /// stores the average as `params/` and adds the weights it trains, `checkpoint/weights/<name>`,
-/// and the steps averaged, `checkpoint/average_steps`.
+/// and the steps averaged, `checkpoint/average_steps`; and the threads that took each step,
+/// `checkpoint/threads` (optional: files without it leave the count to `--threads`).
 public final class StyleModel {
   public static let formatVersion = 2
   public static let kind = "picasso-style-model"
@@ -95,10 +96,13 @@ public final class StyleModel {
     /// steps averaged so far. Empty and 0 without.
     public var weights: [Tensor]
     public var averageSteps: Int
+    /// The workers that split each step (a run is repeatable for a given count): what a
+    /// resumed run uses unless told otherwise. 0 where the file does not say.
+    public var threads: Int
     public init(iteration: Int, rngState: UInt64, adamT: Int = 0, adamM: [Tensor] = [], adamV: [Tensor] = [],
-                weights: [Tensor] = [], averageSteps: Int = 0) {
+                weights: [Tensor] = [], averageSteps: Int = 0, threads: Int = 0) {
       (self.iteration, self.rngState, self.adamT, self.adamM, self.adamV) = (iteration, rngState, adamT, adamM, adamV)
-      (self.weights, self.averageSteps) = (weights, averageSteps)
+      (self.weights, self.averageSteps, self.threads) = (weights, averageSteps, threads)
     }
   }
 
@@ -176,6 +180,7 @@ public final class StyleModel {
         try file.setAttribute("iteration", .numbers([Double(c.iteration)]), of: "checkpoint")
         try file.setAttribute("rng", .string(String(c.rngState)), of: "checkpoint")
         try file.setAttribute("adam_t", .numbers([Double(c.adamT)]), of: "checkpoint")
+        if c.threads > 0 { try file.setAttribute("threads", .numbers([Double(c.threads)]), of: "checkpoint") }
         for (k, name) in net.parameterNames.enumerated() where k < c.adamM.count {
           try file.write("checkpoint/adam_m/\(name)", shape: c.adamM[k].shape, floats: UnsafeBufferPointer(c.adamM[k].buffer))
           try file.write("checkpoint/adam_v/\(name)", shape: c.adamV[k].shape, floats: UnsafeBufferPointer(c.adamV[k].buffer))
@@ -314,8 +319,9 @@ public final class StyleModel {
           weights.append(Tensor(shape: p.shape, values: try tensorValues("checkpoint/weights/\(name)", expected: p.shape)))
         }
       }
+      let threads = file.hasAttribute("threads", of: "checkpoint") ? try integer("threads", of: "checkpoint", 1...64) : 0
       model.checkpoint = Checkpoint(iteration: iteration, rngState: rng, adamT: t, adamM: m, adamV: v, weights: weights,
-                                    averageSteps: averageSteps)
+                                    averageSteps: averageSteps, threads: threads)
     }
     return model
   }
