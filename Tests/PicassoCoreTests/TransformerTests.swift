@@ -58,6 +58,18 @@ struct TransformerTests {
     #expect(up.array == [1, 1, 2, 2, 1, 1, 2, 2])
   }
 
+  /// A network left in rendering mode (each upsample folded into its conv) has no backward
+  /// pass and stops the process saying so, rather than reading past a gradient: the check
+  /// is kept in release builds, which drop `precondition`s.
+  @Test func backwardInRenderingModeStops() async {
+    await #expect(processExitsWith: .failure) {
+      let net = TransformerNet(.init(widths: [2, 4, 8], blocks: 1))
+      net.foldsUpsampling = true
+      let x = Tensor(shape: [1, 3, 16, 16])
+      _ = net.backward(x, net.forward(x))
+    }
+  }
+
   @Test func outputScale() {
     gradients.checkLayer("scale", Scale(1 / 255), input: randomTensor([2, 3, 4, 5], seed: 24), eps: 1e-3)
     #expect(Scale(0.5).forward(Tensor(shape: [1, 1, 1, 2], values: [2, -4])).array == [1, -2])

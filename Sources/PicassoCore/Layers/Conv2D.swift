@@ -189,10 +189,10 @@ public final class Conv2D: Layer {
   }
 
   public func backward(_ x: Tensor, _ gy: Tensor) -> Tensor {
-    precondition(!upsamplesInput, "A conv that folds an upsample has no backward pass: train with foldsUpsampling off.")
+    require(!upsamplesInput, "A conv that folds an upsample has no backward pass: train with foldsUpsampling off.")
     let g = geometry(x)
     let (hOut, wOut) = (g.outHeight, g.outWidth)
-    precondition(gy.shape == [x.n, outChannels, hOut, wOut], "Conv2D gradOutput \(gy.shape).")
+    require(gy.shape == [x.n, outChannels, hOut, wOut], "Conv2D gradOutput \(gy.shape) for input \(x.shape).")
     if relu, let y = output { reluBackwardInPlace(gy.data, mask: y.data, gy.count) }
     let dx = Tensor.reuse(gradInput, shape: x.shape)
     gradInput = dx

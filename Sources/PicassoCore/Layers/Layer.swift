@@ -22,3 +22,11 @@ extension Layer {
   public func zeroGradients() { for g in gradients { g.fill(0) } }
   public func releaseBuffers() {}
 }
+
+/// A check that release builds keep: they compile with -Ounchecked, which drops every
+/// `precondition`. For the calls that would otherwise read or write past a buffer, such as a
+/// backward pass through a network left in rendering mode (`TransformerNet.foldsUpsampling`).
+@inline(__always)
+func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
+  if !condition() { fatalError(message()) }
+}

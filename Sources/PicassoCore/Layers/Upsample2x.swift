@@ -30,8 +30,9 @@ public final class Upsample2x: Layer {
   }
 
   public func backward(_ x: Tensor, _ dy: Tensor) -> Tensor {
-    precondition(!passesThrough, "An upsample folded into its conv has no backward pass: train with foldsUpsampling off.")
+    require(!passesThrough, "An upsample folded into its conv has no backward pass: train with foldsUpsampling off.")
     let (h, w) = (x.h, x.w)
+    require(dy.shape == [x.n, x.c, 2 * h, 2 * w], "Upsample2x gradOutput \(dy.shape) for input \(x.shape).")
     let dx = Tensor.reuse(gradInput, shape: x.shape)
     gradInput = dx
     parallelFor(x.n * x.c) { planes in
