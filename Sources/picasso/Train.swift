@@ -47,6 +47,12 @@ struct Train: ParsableCommand {
   @Option(help: "Photos per step (default: 2).")
   var batchSize: Int?
 
+  @Option(help: ArgumentHelp(
+    "Side of the photos each step trains on, in pixels (default: the dataset's size).",
+    discussion: "Below the dataset's size S each photo of a step is a random square window of side between this and S, at a random place, scaled to this size: random-scale crops of photos stored larger than the crop (picasso dataset --size S). Validation scales each whole photo to this size.",
+    valueName: "pixels"))
+  var imageSize: Int?
+
   @Option(help: "Adam's learning rate (default: 1e-3; with --init-weights, the model's unless given).")
   var learningRate: Float?
 
@@ -146,6 +152,10 @@ struct Train: ParsableCommand {
     for (name, weight) in [("content", contentWeight), ("style", styleWeight), ("tv", tvWeight), ("grid", gridWeight)] {
       if let weight { guard weight.isFinite && weight >= 0 else { throw ValidationError("--\(name)-weight must be a number of at least 0.") } }
     }
+    if let imageSize, !(16...2048).contains(imageSize) { throw usageError("--image-size must be between 16 and 2048 pixels, not \(imageSize)") }
+    guard imageSize == nil || (!resume && initWeights == nil) else {
+      throw usageError("--image-size starts a new run; --resume and --init-weights keep the model's (\"picasso models\" shows it)")
+    }
     guard (1...256).contains(batchSize ?? 2) else { throw ValidationError("--batch-size must be between 1 and 256.") }
     guard (1...1024).contains(width ?? 32), (0...64).contains(blocks ?? 5) else { throw ValidationError("--width must be 1…1024 and --blocks 0…64.") }
     guard arch == nil || (width == nil && blocks == nil) else { throw ValidationError("Give either --arch or --width/--blocks, not both.") }
@@ -206,14 +216,14 @@ struct Train: ParsableCommand {
       }
       model = try StyleModel.load(output)
       guard model.checkpoint != nil else { throw PicassoError.file(output, "nothing to resume: the file has no checkpoint") }
-      guard model.settings.imageSize == data.size else {
+      guard model.settings.imageSize <= data.size else {
         throw PicassoError.file(dataset, "has \(data.size) px images; the run was trained on \(model.settings.imageSize) px")
       }
       let stylePath = style ?? model.settings.styleName
       painting = try RGBImage.read(stylePath).resized(width: model.settings.styleSize[0], height: model.settings.styleSize[1])
     } else if let initWeights {
       model = try StyleModel.load(initWeights)
-      guard model.settings.imageSize == data.size else {
+      guard model.settings.imageSize <= data.size else {
         throw PicassoError.file(dataset, "has \(data.size) px images; \(initWeights) was trained on \(model.settings.imageSize) px")
       }
       let stylePath = style ?? model.settings.styleName
@@ -246,7 +256,10 @@ struct Train: ParsableCommand {
       // Options not given keep the defaults of StyleModel.Settings (one place for them).
       s.weights = LossWeights(content: contentWeight ?? s.weights.content, style: styleWeight ?? s.weights.style,
                               tv: tvWeight ?? s.weights.tv)
-      s.imageSize = data.size
+      s.imageSize = imageSize ?? data.size
+      guard s.imageSize <= data.size else {
+        throw usageError("--image-size \(s.imageSize) is larger than the dataset's \(data.size) px photos; make the dataset with picasso dataset --size \(s.imageSize) or more")
+      }
       s.batchSize = batchSize ?? s.batchSize
       s.learningRate = learningRate ?? s.learningRate
       s.learningRateDecayEvery = lrDecayEvery ?? s.learningRateDecayEvery
@@ -295,7 +308,7 @@ struct Train: ParsableCommand {
     let averageNote = (model.settings.averageDecay > 0 ? ", weights averaged (decay \(model.settings.averageDecay))" : "")
       + (model.settings.gridWeight > 0 ? ", grid loss weight \(fmt(Double(model.settings.gridWeight)))" : "")
     if lead {
-      printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px, batch \(model.settings.batchSize)\(groupNote)\(threadNote)\(threadNote.isEmpty || group == nil ? "" : " each"), iterations \(trainer.iteration + 1)…\(total)\(budgetNote)\(baseNote)\(averageNote)")
+      printErr("train: \(model.net.parameterCount) parameters, \(data.counts[.train]!) photos of \(data.size) px\(model.settings.imageSize < data.size ? " (random-scale crops of \(model.settings.imageSize) px)" : ""), batch \(model.settings.batchSize)\(groupNote)\(threadNote)\(threadNote.isEmpty || group == nil ? "" : " each"), iterations \(trainer.iteration + 1)…\(total)\(budgetNote)\(baseNote)\(averageNote)")
     }
 
     let secondsBefore = model.trainingSeconds

@@ -68,7 +68,16 @@ struct TrainCommandTests {
                     mentions: ["broken.jpg"])
     try expectError(["train", "--dataset", dir.file("d.h5"), "--resume", "--output", dir.file("m.h5")] + common,
                     mentions: ["nothing to resume"])
+    // --image-size: out of range, or larger than the dataset's photos: one line naming the flag, exit 2.
+    for bad in ["8", "64"] {
+      let r = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--style", painting, "--output", dir.file("m.h5"), "--image-size", bad] + common)
+      #expect(r.status == 2 && errorLine(r).contains("--image-size"), "--image-size \(bad): \(r.stderr)")
+    }
     #expect(!FileManager.default.fileExists(atPath: dir.file("m.h5")))
+    // Smaller than the dataset's photos: random-scale crops, and the model records the size.
+    let crops = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--style", painting, "--output", dir.file("c.h5"), "--image-size", "24"] + common)
+    #expect(crops.status == 0 && crops.stderr.contains("random-scale crops of 24 px"), "\(crops.stderr)")
+    #expect(try StyleModel.load(dir.file("c.h5")).settings.imageSize == 24)
 
     // A finished run, then a file claiming a future format: resume refuses it, unchanged.
     let ok = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--style", painting, "--output", dir.file("m.h5")] + common)

@@ -57,6 +57,26 @@ struct TrainingTests {
     let flipped = Tensor(shape: [2, 3, 32, 32])
     try reader.read(.train, indices: [0, 9], flips: [true, false], into: flipped)
     #expect(flipped.data[0] == batch.data[31] && flipped.data[2 * 3 * 32 * 32 - 1] == batch.data[2 * 3 * 32 * 32 - 1])
+
+    // Random-scale crops: a window of the batch's side is copied (mirrored when flipped); a
+    // window twice the side averages each 2×2 block (bilinear between pixel centres lands
+    // halfway); no window means the whole photo.
+    func stored(_ image: Int, _ c: Int, _ y: Int, _ x: Int) -> Float { batch.data[((image * 3 + c) * 32 + y) * 32 + x] }
+    let crops = Tensor(shape: [2, 3, 24, 24])
+    let windows = [DatasetReader.Window(x: 3, y: 5, side: 24), DatasetReader.Window(x: 8, y: 0, side: 24)]
+    try reader.read(.train, indices: [0, 9], flips: [false, true], windows: windows, into: crops)
+    for (c, y, x) in [(0, 0, 0), (1, 7, 11), (2, 23, 23)] {
+      #expect(crops.data[(c * 24 + y) * 24 + x] == stored(0, c, 5 + y, 3 + x))
+      #expect(crops.data[((3 + c) * 24 + y) * 24 + x] == stored(1, c, y, 8 + 23 - x))
+    }
+    let halves = Tensor(shape: [2, 3, 16, 16]), whole = Tensor(shape: [2, 3, 16, 16])
+    try reader.read(.train, indices: [0, 9], windows: Array(repeating: .init(x: 0, y: 0, side: 32), count: 2), into: halves)
+    try reader.read(.train, indices: [0, 9], into: whole)
+    #expect(halves.array == whole.array)
+    for (c, y, x) in [(0, 0, 0), (1, 5, 9), (2, 15, 15)] {
+      let mean = (stored(0, c, 2 * y, 2 * x) + stored(0, c, 2 * y, 2 * x + 1) + stored(0, c, 2 * y + 1, 2 * x) + stored(0, c, 2 * y + 1, 2 * x + 1)) / 4
+      #expect(abs(halves.data[(c * 16 + y) * 16 + x] - mean) < 1e-6)
+    }
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }.isEmpty)
   }
 
@@ -157,9 +177,10 @@ struct TrainingTests {
 
   /// A run interrupted after 3 steps (checkpoint saved and loaded into a new trainer) ends
   /// with exactly the weights of a run that was not interrupted, in one pass or data-parallel,
-  /// with and without a running average of the weights (and the grid loss).
-  @Test(arguments: [(1, Float(0)), (2, 0), (1, 0.9), (2, 0.9)])
-  func resumedTrainingEqualsUninterruptedTraining(workers: Int, averageDecay: Float) throws {
+  /// with and without a running average of the weights (and the grid loss), and on
+  /// random-scale crops (24 px from the 32 px photos: the windows come from the stored random state).
+  @Test(arguments: [(1, Float(0), 32), (2, 0, 32), (1, 0.9, 32), (2, 0.9, 24)])
+  func resumedTrainingEqualsUninterruptedTraining(workers: Int, averageDecay: Float, imageSize: Int) throws {
     let dir = TemporaryFolder()
     defer { dir.remove() }
     let (data, style) = try Self.trainingSet(dir)
@@ -169,6 +190,7 @@ struct TrainingTests {
     settings.learningRateDecayEvery = 2
     settings.averageDecay = averageDecay
     settings.gridWeight = averageDecay > 0 ? 1e4 : 0  // its weight must come back from the file too
+    settings.imageSize = imageSize
     let straight = StyleModel(settings: settings)
     let a = try Trainer(model: straight, dataset: data, style: style, vggPath: Paths.vgg, workers: workers)
     for _ in 0..<6 { try a.step() }
@@ -192,6 +214,8 @@ struct TrainingTests {
     for (p, q) in zip(a.network.parameters, c.network.parameters) { #expect(p.array == q.array) }
     #expect(c.averageSteps == (averageDecay > 0 ? 6 : 0))
     #expect(losses.allSatisfy { $0.isFinite })
+    if imageSize < data.size { #expect(a.network.forward(Tensor(shape: [1, 3, 24, 24])).shape == [1, 3, 24, 24]) }
+    #expect(try a.validate().total.isFinite)
   }
 
   /// With averaging, Adam's weights follow the same path as without, and the model's weights

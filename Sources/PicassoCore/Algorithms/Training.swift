@@ -107,7 +107,7 @@ public final class Trainer {
       let range = (share.lowerBound + w * share.count / self.workers)..<(share.lowerBound + (w + 1) * share.count / self.workers)
       replicas.append(Replica(
         net: w > 0 || s.averageDecay > 0 ? TransformerNet(s.architecture) : model.net, objective: w == 0 ? objective : try makeObjective(),
-        range: range, batch: s.batchSize, size: dataset.size))
+        range: range, batch: s.batchSize, size: s.imageSize))
     }
     self.replicas = replicas
     network = replicas[0].net
@@ -140,10 +140,12 @@ public final class Trainer {
     let n = dataset.counts[.train]!
     let indices = (0..<batchSize).map { _ in Int(rng.next() % UInt64(n)) }
     let flips = (0..<batchSize).map { _ in rng.next() & 1 == 1 }
+    let windows = randomWindows()
     let net = network
     let gridWeight = model.settings.gridWeight
     for (w, r) in replicas.enumerated() {
-      try dataset.read(.train, indices: Array(indices[r.range]), flips: Array(flips[r.range]), into: r.input)
+      try dataset.read(.train, indices: Array(indices[r.range]), flips: Array(flips[r.range]),
+                       windows: windows.map { Array($0[r.range]) }, into: r.input)
       if w > 0 { for (p, q) in zip(r.net.parameters, net.parameters) { p.copy(from: q) } }
     }
     eachWorker(workers) { w in
@@ -187,6 +189,19 @@ public final class Trainer {
     iteration += 1
     if network !== model.net { updateAverage() }
     return report
+  }
+
+  /// Random-scale crops, when the network trains on photos smaller than the stored ones
+  /// (`Settings.imageSize` below the dataset's size S): per photo, a square window of side
+  /// uniform in C…S at a uniform place, scaled to C. Nil when C = S (the photos as stored).
+  private func randomWindows() -> [DatasetReader.Window]? {
+    let (c, size) = (model.settings.imageSize, dataset.size)
+    guard c < size else { return nil }
+    return (0..<batchSize).map { _ in
+      let side = c + Int(rng.next() % UInt64(size - c + 1))
+      let x = Int(rng.next() % UInt64(size - side + 1))
+      return DatasetReader.Window(x: x, y: Int(rng.next() % UInt64(size - side + 1)), side: side)
+    }
   }
 
   /// Moves the model's weights toward the trained ones: the exponential moving average with
@@ -236,7 +251,8 @@ public final class Trainer {
     }
   }
 
-  /// The mean losses over the validation images (in batches, no flips).
+  /// The mean losses over the validation images (in batches, no flips; each whole, scaled to
+  /// `Settings.imageSize` when stored larger).
   public func validate() throws -> LossReport {
     let n = dataset.counts[.val]!
     var mean = LossReport()
@@ -244,7 +260,8 @@ public final class Trainer {
     var start = 0
     while start < n {
       let count = min(batchSize, n - start)
-      let images = Tensor(shape: [count, 3, dataset.size, dataset.size])
+      let side = model.settings.imageSize  // the whole stored photo, scaled when smaller
+      let images = Tensor(shape: [count, 3, side, side])
       try dataset.read(.val, indices: Array(start..<(start + count)), into: images)
       objective.setContent(images)
       let r = objective.evaluate(model.net.forward(images))

@@ -169,20 +169,62 @@ public final class DatasetReader {
     self.counts = counts
   }
 
-  /// Images `indices` of a split as floats in [0,1] into `batch` [n, 3, S, S]; with
-  /// `flips[i]`, image i is mirrored left-right.
-  public func read(_ split: Split, indices: [Int], flips: [Bool]? = nil, into batch: Tensor) throws {
+  /// A square part of a stored image: `side` pixels from column `x`, row `y`.
+  public struct Window: Equatable, Sendable {
+    public var x: Int, y: Int, side: Int
+    public init(x: Int, y: Int, side: Int) { (self.x, self.y, self.side) = (x, y, side) }
+  }
+
+  /// Images `indices` of a split as floats in [0,1] into `batch` [n, 3, C, C]; with
+  /// `flips[i]`, image i is mirrored left-right. With C equal to the stored size S each image
+  /// is copied as it is; with C < S, `windows[i]` (default: the whole image) is scaled to
+  /// C × C by bilinear interpolation between pixel centres (a window of side C is copied).
+  public func read(_ split: Split, indices: [Int], flips: [Bool]? = nil, windows: [Window]? = nil, into batch: Tensor) throws {
     let item = 3 * size * size
-    precondition(batch.shape == [indices.count, 3, size, size], "batch \(batch.shape) for \(indices.count) images of \(size)")
+    let side = batch.shape.count == 4 ? batch.shape[2] : 0
+    precondition(batch.shape == [indices.count, 3, side, side] && (1...size).contains(side), "batch \(batch.shape) for \(indices.count) images of at most \(size)")
+    precondition(side < size || windows == nil, "windows need a batch smaller than the stored images")
     if scratch.count != item { scratch = [UInt8](repeating: 0, count: item) }
     for (b, index) in indices.enumerated() {
       try scratch.withUnsafeMutableBytes { try file.readBytes("\(split.rawValue)/images", first: index, count: 1, into: $0.baseAddress!) }
-      let dst = batch.data + b * item
+      let dst = batch.data + b * 3 * side * side
       let flip = flips?[b] ?? false
+      if side == size {
+        scratch.withUnsafeBufferPointer { src in
+          for row in 0..<(3 * size) {
+            let s = row * size
+            for x in 0..<size { dst[s + x] = Float(src[s + (flip ? size - 1 - x : x)]) / 255 }
+          }
+        }
+        continue
+      }
+      let w = windows?[b] ?? Window(x: 0, y: 0, side: size)
+      precondition(w.side >= side && w.x >= 0 && w.y >= 0 && w.x + w.side <= size && w.y + w.side <= size, "window \(w) in \(size) px")
+      // Source coordinate of output pixel i: the window's origin plus (i + ½)·f − ½, f = window/C,
+      // clamped to the window; the two source pixels around it and the weight of the second.
+      let f = Float(w.side) / Float(side)
+      func taps(_ origin: Int) -> [(Int, Int, Float)] {
+        (0..<side).map { i in
+          let t = min(max((Float(i) + 0.5) * f - 0.5, 0), Float(w.side - 1))
+          let i0 = Int(t)
+          return (origin + i0, origin + min(i0 + 1, w.side - 1), t - Float(i0))
+        }
+      }
+      var columns = taps(w.x)
+      if flip { columns.reverse() }
+      let rows = taps(w.y)
       scratch.withUnsafeBufferPointer { src in
-        for row in 0..<(3 * size) {
-          let s = row * size
-          for x in 0..<size { dst[s + x] = Float(src[s + (flip ? size - 1 - x : x)]) / 255 }
+        for c in 0..<3 {
+          let plane = src.baseAddress! + c * size * size
+          for (oy, (y0, y1, ty)) in rows.enumerated() {
+            let (r0, r1) = (plane + y0 * size, plane + y1 * size)
+            let out = dst + (c * side + oy) * side
+            for (ox, (x0, x1, tx)) in columns.enumerated() {
+              let top = Float(r0[x0]) + tx * (Float(r0[x1]) - Float(r0[x0]))
+              let bottom = Float(r1[x0]) + tx * (Float(r1[x1]) - Float(r1[x0]))
+              out[ox] = (top + ty * (bottom - top)) / 255
+            }
+          }
         }
       }
     }
