@@ -219,6 +219,11 @@ struct Train: ParsableCommand {
       guard model.settings.imageSize <= data.size else {
         throw PicassoError.file(dataset, "has \(data.size) px images; the run was trained on \(model.settings.imageSize) px")
       }
+      // Photos stored at another size would change the run's crops (random-scale crops, or none).
+      let stored = model.settings.datasetSize
+      guard stored == 0 || stored == data.size else {
+        throw PicassoError.file(dataset, "has \(data.size) px images; the run read a dataset of \(stored) px (\(model.settings.dataset)): give that one to continue it exactly, or start from its weights with --init-weights")
+      }
       let stylePath = style ?? model.settings.styleName
       painting = try RGBImage.read(stylePath).resized(width: model.settings.styleSize[0], height: model.settings.styleSize[1])
     } else if let initWeights {
@@ -228,6 +233,7 @@ struct Train: ParsableCommand {
       }
       let stylePath = style ?? model.settings.styleName
       painting = try RGBImage.read(stylePath).resized(width: model.settings.styleSize[0], height: model.settings.styleSize[1])
+      model.readsDataset(dataset, size: data.size)
       let last = model.trainHistory.last?.iteration ?? 0
       var rng = SplitMix64(seed: seed ^ 0x5DEECE66D)
       _ = rng.next()
@@ -269,6 +275,7 @@ struct Train: ParsableCommand {
       s.iterations = iterations ?? s.iterations
       s.seed = seed
       s.dataset = dataset
+      s.datasetSize = data.size
       model = StyleModel(settings: s)
       if let (path, start) = try baseNetwork(for: s.architecture) {
         for (p, q) in zip(model.net.parameters, start.net.parameters) { p.copy(from: q) }

@@ -78,6 +78,11 @@ struct TrainCommandTests {
     let crops = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--style", painting, "--output", dir.file("c.h5"), "--image-size", "24"] + common)
     #expect(crops.status == 0 && crops.stderr.contains("random-scale crops of 24 px"), "\(crops.stderr)")
     #expect(try StyleModel.load(dir.file("c.h5")).settings.imageSize == 24)
+    #expect(try StyleModel.load(dir.file("c.h5")).settings.datasetSize == 32)
+    // Resumed on photos stored at another size, the crops would change: refused, naming both sizes.
+    _ = try runPicasso(["dataset", "--images", folder, "--output", dir.file("d40.h5"), "--size", "40", "--val-count", "2"])
+    try expectError(["train", "--dataset", dir.file("d40.h5"), "--resume", "--output", dir.file("c.h5"), "--iterations", "3",
+                     "--vgg", Paths.vgg], mentions: ["40 px", "32 px", "--init-weights"])
 
     // A finished run, then a file claiming a future format: resume refuses it, unchanged.
     let ok = try runPicasso(["train", "--dataset", dir.file("d.h5"), "--style", painting, "--output", dir.file("m.h5")] + common)

@@ -60,6 +60,10 @@ public final class StyleModel {
     public var iterations = 40000
     public var seed: UInt64 = 0
     public var dataset = ""
+    /// The side of the photos in the dataset the run read (`dataset_size`; 0 where unknown, in
+    /// files written before it was stored): larger than `imageSize` for random-scale crops.
+    /// `--resume` needs the same, or the crops, and so the run, would change.
+    public var datasetSize = 0
     /// Where the weights came from when they were not trained here (`picasso import`): the
     /// source file's name. Such a model's painting and loss settings are unknown (attribute
     /// `imported_from`, absent for trained models).
@@ -126,6 +130,12 @@ public final class StyleModel {
     settings.weights = weights
   }
 
+  /// Records the dataset a run continued from a model's weights (`--init-weights`) reads.
+  public func readsDataset(_ path: String, size: Int) {
+    settings.dataset = path
+    settings.datasetSize = size
+  }
+
   public init(settings: Settings, net: TransformerNet? = nil) {
     self.settings = settings
     self.net = net ?? TransformerNet(settings.architecture)
@@ -159,6 +169,7 @@ public final class StyleModel {
       try file.setAttribute("iterations", .numbers([Double(s.iterations)]))
       try file.setAttribute("seed", .string(String(s.seed)))
       try file.setAttribute("dataset", .string(s.dataset))
+      if s.datasetSize > 0 { try file.setAttribute("dataset_size", .numbers([Double(s.datasetSize)])) }
       try file.setAttribute("training_seconds", .numbers([trainingSeconds]))
       if !s.importedFrom.isEmpty { try file.setAttribute("imported_from", .string(s.importedFrom)) }
       try file.setAttribute("weights_dtype", .string(float16 ? "float16" : "float32"))
@@ -280,6 +291,7 @@ public final class StyleModel {
     s.iterations = try integer("iterations", 0...Int(Int32.max))
     s.seed = UInt64(try file.string("seed")) ?? 0
     s.dataset = try file.string("dataset")
+    if file.hasAttribute("dataset_size") { s.datasetSize = try integer("dataset_size", 0...1 << 20) }
     if file.hasAttribute("imported_from") { s.importedFrom = try file.string("imported_from") }
     let model = StyleModel(settings: s)
     model.trainingSeconds = (try? file.number("training_seconds")) ?? 0
