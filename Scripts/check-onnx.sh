@@ -5,7 +5,7 @@
 # by more than 1/255. onnx, onnxruntime, numpy and pillow come from PyPI into .venv-onnx
 # (about 60 MB the first time).
 #
-# Usage: Scripts/check-onnx.sh. Needs Scripts/setup.sh first (release build, sample photos).
+# Usage: Scripts/check-onnx.sh [MODEL.h5 ...] (default: every bundled model). Needs Scripts/setup.sh first (release build, sample photos).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,10 +21,12 @@ fi
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-models=()
-for m in Models/*.h5; do
-  [ "$(basename "$m")" = vgg19.h5 ] || models+=("$m")
-done
+models=("$@")
+if [ ${#models[@]} -eq 0 ]; then
+  for m in Models/*.h5; do
+    [ "$(basename "$m")" = vgg19.h5 ] || models+=("$m")
+  done
+fi
 for m in "${models[@]}"; do
   name="$(basename "$m" .h5)"
   .build/release/picasso export --onnx "$WORK/$name.onnx" "$m" 2>/dev/null

@@ -52,7 +52,8 @@ public final class Stylizer {
   /// The network's output for `image`, the same size.
   public func render(_ image: RGBImage) -> RGBImage {
     let canvas = Canvas(image, margin: margin)
-    return canvas.height * canvas.width <= maxUntiledPixels ? renderUntiled(image) : renderTiled(image)
+    // A network with the gated skip has no tiled path yet: its skip spans every segment.
+    return canvas.height * canvas.width <= maxUntiledPixels || net.architecture.skip ? renderUntiled(image) : renderTiled(image)
   }
 
   /// Where the photo sits in what the network sees: `margin` mirrored pixels on each side

@@ -61,3 +61,59 @@ public final class Residual: Layer {
   public var parameters: [Tensor] { body.parameters }
   public var gradients: [Tensor] { body.gradients }
 }
+
+/// A gated skip past `body`: y = body(x) + α_c·x for each channel c, with α one trainable
+/// factor per channel that starts at 0, so a network given the path begins as the same
+/// function as one without it. `body` must keep the input's shape.
+/// Backward: dx = body'(dy) + α_c·dy,  dα_c += Σ dy·x over the images and pixels of channel c.
+public final class GatedSkip: Layer {
+  public let body: Layer
+  public let gate: Tensor, gateGrad: Tensor
+  private var output: Tensor?, gradInput: Tensor?
+
+  public init(_ body: Layer, channels: Int) {
+    self.body = body
+    gate = Tensor(shape: [channels])
+    gateGrad = Tensor(shape: [channels])
+  }
+
+  public func forward(_ x: Tensor) -> Tensor {
+    precondition(x.c == gate.count, "GatedSkip(\(gate.count)) given \(x.shape).")
+    let b = body.forward(x)
+    precondition(b.shape == x.shape, "GatedSkip's body changed the shape \(x.shape) to \(b.shape).")
+    let y = Tensor.reuse(output, shape: x.shape)
+    output = y
+    let plane = x.h * x.w
+    for p in 0..<(x.n * x.c) {
+      let a = gate.data[p % x.c], base = p * plane
+      for i in base..<(base + plane) { y.data[i] = b.data[i] + a * x.data[i] }
+    }
+    return y
+  }
+
+  public func backward(_ x: Tensor, _ dy: Tensor) -> Tensor {
+    let db = body.backward(x, dy)
+    let dx = Tensor.reuse(gradInput, shape: x.shape)
+    gradInput = dx
+    let plane = x.h * x.w
+    for p in 0..<(x.n * x.c) {
+      let c = p % x.c, a = gate.data[c], base = p * plane
+      var sum = 0.0
+      for i in base..<(base + plane) {
+        dx.data[i] = db.data[i] + a * dy.data[i]
+        sum += Double(dy.data[i] * x.data[i])
+      }
+      gateGrad.data[c] += Float(sum)
+    }
+    return dx
+  }
+
+  public func releaseBuffers() {
+    body.releaseBuffers()
+    output = nil
+    gradInput = nil
+  }
+
+  public var parameters: [Tensor] { body.parameters + [gate] }
+  public var gradients: [Tensor] { body.gradients + [gateGrad] }
+}
