@@ -200,10 +200,6 @@ struct GraphBuilder {
     case let residual as Residual:
       let y = try emit(residual.body, input: input, names: &names)
       return node("Add", [y, input], name: "residual")
-    case let skip as GatedSkip:
-      let y = try emit(skip.body, input: input, names: &names)
-      let gate = tensor(names.next()!, dims: [1, skip.gate.count, 1, 1], floats: UnsafeBufferPointer(skip.gate.buffer))
-      return node("Add", [y, node("Mul", [input, gate], name: "skip_gate")], name: "skip")
     case let conv as Conv2D:
       let (w, b) = (names.next()!, names.next()!)
       let layerName = String(w.dropLast(".weight".count))

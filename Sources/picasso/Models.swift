@@ -122,7 +122,7 @@ struct Models: ParsableCommand {
     let rows = entries.map { e -> [String] in
       let widths = e.architecture.split(separator: ",")
       let blocks = widths.filter { $0.hasPrefix("R") }.count
-      let network = "\(widths[0].dropFirst(5))-\(widths[1].dropFirst())-\(widths[2].dropFirst()), \(blocks) blocks\(widths.contains { $0.hasPrefix("g") } ? ", skip" : "")"
+      let network = "\(widths[0].dropFirst(5))-\(widths[1].dropFirst())-\(widths[2].dropFirst()), \(blocks) blocks"
       let hours = e.trainingSeconds > 0 ? String(format: ", %.1f h", e.trainingSeconds / 3600) : ""
       let trained = "\(e.iterations)/\(e.plannedIterations) it at \(e.imageSize) px\(hours)\(e.resumable ? ", resumable" : "")"
       // The validation loss where there is one (a mean over fixed photos), else the last batch's.

@@ -278,9 +278,7 @@ struct Train: ParsableCommand {
       s.datasetSize = data.size
       model = StyleModel(settings: s)
       if let (path, start) = try baseNetwork(for: s.architecture) {
-        // By name: a network given the gated skip starts from a base without it, its gate at 0.
-        let weights = Dictionary(uniqueKeysWithValues: zip(start.net.parameterNames, start.net.parameters))
-        for (name, p) in zip(model.net.parameterNames, model.net.parameters) { if let q = weights[name] { p.copy(from: q) } }
+        for (p, q) in zip(model.net.parameters, start.net.parameters) { p.copy(from: q) }
         model.checkpoint = StyleModel.Checkpoint(iteration: 0, rngState: SplitMix64(seed: seed).state)
         baseNote = ", from \(path)"
       }
@@ -430,9 +428,7 @@ extension Train {
       path = candidate
     }
     let model = try StyleModel.load(path)
-    var same = model.settings.architecture
-    same.skip = architecture.skip  // a base without the gated skip serves a network with it (the gate starts at 0)
-    guard same == architecture, !model.settings.architecture.skip || architecture.skip else {
+    guard model.settings.architecture == architecture else {
       if base == nil { return nil }  // the default base is for the default network
       throw PicassoError.badInput("\(path) has the network \(model.settings.architecture.string), not \(architecture.string)")
     }

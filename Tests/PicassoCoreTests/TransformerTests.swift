@@ -16,13 +16,8 @@ struct TransformerTests {
     let slim = try TransformerNet.Architecture(string: "c9s1-16,d32,d64,R64,R64,R64,u32,u16,c9s1-3")
     #expect(slim == .init(widths: [16, 32, 64], blocks: 3))
     #expect(try TransformerNet.Architecture(string: "c9s1-8,d16,d32,u16,u8,c9s1-3").blocks == 0)
-    let skip = TransformerNet.Architecture(skip: true)
-    #expect(skip.string == "c9s1-32,d64,d128,R128,R128,R128,R128,R128,u64,u32,g32,c9s1-3")
-    #expect(try TransformerNet.Architecture(string: skip.string) == skip)
-    #expect(skip.parameterCount == standard.parameterCount + 32)
     for bad in ["", "c9s1-32,d64,d128,R64,u64,u32,c9s1-3", "c9s1-32,d64,d128,R128,u32,u64,c9s1-3",
-                "c7s1-32,d64,d128,R128,u64,u32,c9s1-3", "c9s1-32,d64,d128,R128,u64,u32,c9s1-4", "c9s1-0,d64,d128,u64,u0,c9s1-3", "c9s1-32,d64,d128,u64,u32,g16,c9s1-3",
-                "c9s1-32,d64,d128,g32,u64,u32,c9s1-3"] {
+                "c7s1-32,d64,d128,R128,u64,u32,c9s1-3", "c9s1-32,d64,d128,R128,u64,u32,c9s1-4", "c9s1-0,d64,d128,u64,u0,c9s1-3"] {
       #expect(throws: PicassoError.self, "\(bad)") { try TransformerNet.Architecture(string: bad) }
     }
   }
@@ -88,54 +83,6 @@ struct TransformerTests {
     conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 24, lo: -0.3, hi: 0.3))
     let block = Residual(Sequential([conv, InstanceNorm(3)]))
     gradients.checkLayer("residual", block, input: randomTensor([1, 3, 6, 6], seed: 25), tolerance: 2e-2)
-  }
-
-  /// The gated skip: finite differences through a body and the gate (set away from its
-  /// starting 0, so dx sees both paths).
-  @Test func gatedSkip() {
-    let conv = Conv2D(3, 3, kernel: 3, padding: .reflect)
-    conv.weight.copy(from: randomTensor(conv.weight.shape, seed: 26, lo: -0.3, hi: 0.3))
-    let skip = GatedSkip(Sequential([conv, InstanceNorm(3)]), channels: 3)
-    skip.gate.copy(from: Tensor(shape: [3], values: [0.6, -0.3, 1.1]))
-    gradients.checkLayer("gated skip", skip, input: randomTensor([2, 3, 6, 5], seed: 27), tolerance: 2e-2)
-  }
-
-  /// A network given the gated skip is, with its gate at 0, the same function as the one
-  /// without it with the same weights; with the gate open it is not. Its weights and the
-  /// skip survive a save and a load, and rendering mode (Winograd F(4×4), folded upsampling)
-  /// gives the training mode's output.
-  @Test func gatedSkipNetwork() throws {
-    let plain = TransformerNet(.init(widths: [4, 6, 8], blocks: 1))
-    var rng = SplitMix64(seed: 31)
-    plain.initialise(using: &rng)
-    let skip = TransformerNet(.init(widths: [4, 6, 8], blocks: 1, skip: true))
-    #expect(skip.parameterCount == plain.parameterCount + 4)
-    #expect(skip.parameterNames.count == skip.parameters.count)
-    let weights = Dictionary(uniqueKeysWithValues: zip(plain.parameterNames, plain.parameters))
-    for (name, p) in zip(skip.parameterNames, skip.parameters) where name != "skip.gate" { p.copy(from: weights[name]!) }
-    let x = randomTensor([1, 3, 20, 24], seed: 32, lo: 0, hi: 1)
-    let a = plain.forward(x).clone(), b = skip.forward(x).clone()
-    #expect(a.array == b.array)
-    let gate = skip.parameters[skip.parameterNames.firstIndex(of: "skip.gate")!]
-    gate.copy(from: Tensor(shape: [4], values: [0.5, -0.25, 1, 2]))
-    let open = skip.forward(x).clone()
-    #expect(zip(open.array, a.array).map { abs($0 - $1) }.max()! > 1e-4)
-
-    let dir = TemporaryFolder()
-    defer { dir.remove() }
-    var settings = StyleModel.Settings()
-    settings.architecture = skip.architecture
-    try StyleModel(settings: settings, net: skip).save(to: dir.file("skip.h5"))
-    settings.architecture = plain.architecture
-    try StyleModel(settings: settings, net: plain).save(to: dir.file("plain.h5"))
-    // Format 3 for the skip, which an older picasso then refuses; format 2 otherwise, as before it.
-    #expect(try HDF5File(dir.file("skip.h5")).number("format") == 3)
-    #expect(try HDF5File(dir.file("plain.h5")).number("format") == 2)
-    let loaded = try StyleModel.load(dir.file("skip.h5"))
-    #expect(loaded.settings.architecture == skip.architecture)
-    #expect(loaded.net.parameters.map(\.array) == skip.parameters.map(\.array))
-    let rendered = Stylizer(net: loaded.net).net.forward(x)
-    #expect(zip(rendered.array, open.array).map { abs($0 - $1) }.max()! < 1e-5)
   }
 
   /// A smooth chain of the network's pieces (strided and plain reflection-padded convs,

@@ -52,8 +52,7 @@ public final class Stylizer {
   /// The network's output for `image`, the same size.
   public func render(_ image: RGBImage) -> RGBImage {
     let canvas = Canvas(image, margin: margin)
-    // A network with the gated skip has no tiled path yet: its skip spans every segment.
-    return canvas.height * canvas.width <= maxUntiledPixels || net.architecture.skip ? renderUntiled(image) : renderTiled(image)
+    return canvas.height * canvas.width <= maxUntiledPixels ? renderUntiled(image) : renderTiled(image)
   }
 
   /// Where the photo sits in what the network sees: `margin` mirrored pixels on each side

@@ -309,7 +309,6 @@ extension TransformerNet {
     func flatten(_ layer: Layer) -> [Layer] {
       if let s = layer as? Sequential { return s.layers.flatMap(flatten) }
       if let r = layer as? Residual { return flatten(r.body) }
-      if let g = layer as? GatedSkip { return flatten(g.body) }
       return [layer]
     }
     return flatten(network)

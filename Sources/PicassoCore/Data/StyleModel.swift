@@ -21,13 +21,7 @@ import Foundation
 /// and the steps averaged, `checkpoint/average_steps`; and the threads that took each step,
 /// `checkpoint/threads` (optional: files without it leave the count to `--threads`).
 public final class StyleModel {
-  /// The newest format this picasso reads and writes: 3 for a network with the gated skip
-  /// (`skip` attribute, `params/skip.gate`), which an older picasso must refuse rather than
-  /// render without it; every other model is written as format 2, as before, and stays
-  /// readable by older builds.
-  public static let formatVersion = 3
-  /// The oldest format read: 2 added the network's output scale.
-  static let oldestFormat = 2
+  public static let formatVersion = 2
   public static let kind = "picasso-style-model"
 
   public struct Settings: Equatable, Sendable {
@@ -153,12 +147,11 @@ public final class StyleModel {
     try replaceAtomically(path) { temporary in
       let file = try HDF5File(temporary, mode: .create)
       let s = settings
-      try file.setAttribute("format", .numbers([Double(s.architecture.skip ? Self.formatVersion : Self.oldestFormat)]))
+      try file.setAttribute("format", .numbers([Double(Self.formatVersion)]))
       try file.setAttribute("kind", .string(Self.kind))
       try file.setAttribute("widths", .numbers(s.architecture.widths.map(Double.init)))
       try file.setAttribute("blocks", .numbers([Double(s.architecture.blocks)]))
       try file.setAttribute("output_scale", .numbers([Double(s.architecture.outputScale)]))
-      if s.architecture.skip { try file.setAttribute("skip", .numbers([1])) }
       try file.setAttribute("style_name", .string(s.styleName))
       try file.setAttribute("style_size", .numbers(s.styleSize.map(Double.init)))
       try file.setAttribute("content_layers", .strings(s.contentLayers))
@@ -243,8 +236,8 @@ public final class StyleModel {
     guard format <= formatVersion else {
       throw PicassoError.file(path, "model format \(format) is newer than this picasso understands (\(formatVersion)); update picasso")
     }
-    guard format >= oldestFormat else {
-      throw PicassoError.file(path, "model format \(format) predates the network's output scale (format \(oldestFormat)); train it again")
+    guard format == formatVersion else {
+      throw PicassoError.file(path, "model format \(format) predates the network's output scale (format \(formatVersion)); train it again")
     }
     func numbers(_ name: String) throws -> [Double] {
       guard case .numbers(let v) = try file.attribute(name) else { throw PicassoError.file(path, "attribute '\(name)' is not numeric") }
@@ -267,9 +260,7 @@ public final class StyleModel {
     }
     let scale = Float(try file.number("output_scale"))
     guard scale > 0, scale.isFinite else { throw PicassoError.file(path, "unsupported output scale \(scale)") }
-    // Absent in files written before the gated skip existed, and in models without it.
-    let skip = file.hasAttribute("skip") ? try integer("skip", 0...1) == 1 : false
-    s.architecture = .init(widths: widths, blocks: blocks, outputScale: scale, skip: skip)
+    s.architecture = .init(widths: widths, blocks: blocks, outputScale: scale)
     s.styleName = try file.string("style_name")
     s.styleSize = try numbers("style_size").map { try whole($0, "style_size", 0...1 << 20) }
     s.contentLayers = try strings("content_layers")

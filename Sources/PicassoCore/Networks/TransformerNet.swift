@@ -7,10 +7,6 @@ import Foundation
 ///   `blocks` × residual [3×3 conv, IN, ReLU, 3×3 conv, IN] + x;
 ///   ×2 nearest upsample, 3×3 conv w₃→w₂, IN, ReLU;  ×2 nearest upsample, 3×3 conv w₂→w₁, IN, ReLU;
 ///   9×9 conv w₁→3, × outputScale (output not clamped).
-///   With `skip`, a gated path past everything between the first and the last conv: the
-///   last conv's input is the back's output plus α_c times the first IN + ReLU's output
-///   (`GatedSkip`, α per channel, starting at 0), so full-resolution detail need not pass
-///   through the ¼-resolution bottleneck.
 ///   (each IN and the ReLU after it run as one layer, `InstanceNorm(relu: true)`)
 /// The output scale is 1/255 for trained models: the last conv works in 0–255 units, as in
 /// pytorch/examples (whose network outputs 0–255) and fast-neural-style. With Adam a
@@ -25,14 +21,11 @@ public final class TransformerNet: Layer {
     public var blocks: Int
     /// The factor on the last conv's output.
     public var outputScale: Float
-    /// The gated skip past the bottleneck (see the type's description).
-    public var skip: Bool
-    public init(widths: [Int] = [32, 64, 128], blocks: Int = 5, outputScale: Float = 1 / 255, skip: Bool = false) {
+    public init(widths: [Int] = [32, 64, 128], blocks: Int = 5, outputScale: Float = 1 / 255) {
       precondition(widths.count == 3 && widths.allSatisfy { $0 > 0 } && blocks >= 0 && outputScale > 0)
       self.widths = widths
       self.blocks = blocks
       self.outputScale = outputScale
-      self.skip = skip
     }
 
     /// The number of parameters, from the shapes alone (no network is built).
@@ -42,35 +35,26 @@ public final class TransformerNet: Layer {
       let front = conv(3, w1, 9) + conv(w1, w2, 3) + conv(w2, w3, 3) + 2 * (w1 + w2 + w3)
       let block = 2 * (conv(w3, w3, 3) + 2 * w3)
       let back = conv(w3, w2, 3) + 2 * w2 + conv(w2, w1, 3) + 2 * w1 + conv(w1, 3, 9)
-      return front + blocks * block + back + (skip ? w1 : 0)
+      return front + blocks * block + back
     }
 
     /// fast-neural-style's `-arch` notation for this network: `c9s1-32,d64,d128,R128,R128,R128,R128,R128,u64,u32,c9s1-3`
-    /// (cK s1-W: K×K stride-1 conv to W channels; dW: stride-2 3×3 conv; RW: residual block; uW: ×2 upsample + 3×3 conv;
-    /// gW, this project's, just before the last conv: the gated skip from the first conv's W channels).
+    /// (cK s1-W: K×K stride-1 conv to W channels; dW: stride-2 3×3 conv; RW: residual block; uW: ×2 upsample + 3×3 conv).
     public var string: String {
       let (w1, w2, w3) = (widths[0], widths[1], widths[2])
-      return (["c9s1-\(w1)", "d\(w2)", "d\(w3)"] + Array(repeating: "R\(w3)", count: blocks) + ["u\(w2)", "u\(w1)"]
-        + (skip ? ["g\(w1)"] : []) + ["c9s1-3"])
+      return (["c9s1-\(w1)", "d\(w2)", "d\(w3)"] + Array(repeating: "R\(w3)", count: blocks) + ["u\(w2)", "u\(w1)", "c9s1-3"])
         .joined(separator: ",")
     }
 
     /// Parses the notation of `string`. Only this network's shape is supported (the widths and
     /// the number of residual blocks are free); anything else is an error that says what is expected.
     public init(string: String) throws {
-      var parts = string.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+      let parts = string.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
       func width(_ part: String, _ prefix: String) -> Int? {
         guard part.hasPrefix(prefix), let w = Int(part.dropFirst(prefix.count)), (1...1024).contains(w) else { return nil }
         return w
       }
-      let expected = "expected c9s1-W1,dW2,dW3,RW3 (repeated),uW2,uW1,c9s1-3 (with gW1 before the last c9s1-3 for the gated skip), for example \(Architecture().string)"
-      let skip = parts.count >= 2 && parts[parts.count - 2].hasPrefix("g")
-      if skip {
-        guard let w1 = parts.first.flatMap({ width($0, "c9s1-") }), width(parts[parts.count - 2], "g") == w1 else {
-          throw PicassoError.badInput("unsupported architecture \"\(string)\": the gated skip must be g and the first conv's width; \(expected)")
-        }
-        parts.remove(at: parts.count - 2)
-      }
+      let expected = "expected c9s1-W1,dW2,dW3,RW3 (repeated),uW2,uW1,c9s1-3, for example \(Architecture().string)"
       guard parts.count >= 6, let w1 = width(parts[0], "c9s1-"), let w2 = width(parts[1], "d"), let w3 = width(parts[2], "d"),
         width(parts[parts.count - 3], "u") == w2, width(parts[parts.count - 2], "u") == w1, parts[parts.count - 1] == "c9s1-3"
       else { throw PicassoError.badInput("unsupported architecture \"\(string)\": \(expected)") }
@@ -78,7 +62,7 @@ public final class TransformerNet: Layer {
       guard residual.allSatisfy({ width($0, "R") == w3 }) else {
         throw PicassoError.badInput("unsupported architecture \"\(string)\": every residual block must be R\(w3); \(expected)")
       }
-      self.init(widths: [w1, w2, w3], blocks: residual.count, skip: skip)
+      self.init(widths: [w1, w2, w3], blocks: residual.count)
     }
   }
 
@@ -105,7 +89,7 @@ public final class TransformerNet: Layer {
   /// rounding). Off for training (no backward pass); `Stylizer` turns it on.
   public var foldsUpsampling = false {
     didSet {
-      let layers = allLayers
+      let layers = network.layers
       for (up, conv) in zip(layers, layers.dropFirst()) {
         guard let up = up as? Upsample2x, let conv = conv as? Conv2D else { continue }
         up.passesThrough = foldsUpsampling
@@ -123,20 +107,20 @@ public final class TransformerNet: Layer {
     }
     let first = conv(3, w1, 9)
     first.computesInputGradient = false  // its input is the photo
-    var middle: [Layer] = [
+    var layers: [Layer] = [
+      first, InstanceNorm(w1, relu: true),
       conv(w1, w2, 3, stride: 2), InstanceNorm(w2, relu: true),
       conv(w2, w3, 3, stride: 2), InstanceNorm(w3, relu: true),
     ]
     for _ in 0..<architecture.blocks {
-      middle.append(Residual(Sequential([conv(w3, w3, 3), InstanceNorm(w3, relu: true), conv(w3, w3, 3), InstanceNorm(w3)])))
+      layers.append(Residual(Sequential([conv(w3, w3, 3), InstanceNorm(w3, relu: true), conv(w3, w3, 3), InstanceNorm(w3)])))
     }
-    middle += [
+    layers += [
       Upsample2x(), conv(w3, w2, 3), InstanceNorm(w2, relu: true),
       Upsample2x(), conv(w2, w1, 3), InstanceNorm(w1, relu: true),
+      conv(w1, 3, 9), Scale(architecture.outputScale),
     ]
-    let front: [Layer] = [first, InstanceNorm(w1, relu: true)]
-    let back: [Layer] = [conv(w1, 3, 9), Scale(architecture.outputScale)]
-    network = Sequential(front + (architecture.skip ? [GatedSkip(Sequential(middle), channels: w1)] : middle) + back)
+    network = Sequential(layers)
   }
 
   /// A network with this one's architecture and weights, in training mode: for rendering
@@ -164,9 +148,7 @@ public final class TransformerNet: Layer {
     for b in 1...max(architecture.blocks, 1) where architecture.blocks > 0 {
       names += conv("res\(b).conv1") + conv("res\(b).in1") + conv("res\(b).conv2") + conv("res\(b).in2")
     }
-    names += conv("deconv1") + conv("in4") + conv("deconv2") + conv("in5")
-    if architecture.skip { names.append("skip.gate") }
-    names += conv("deconv3")
+    names += conv("deconv1") + conv("in4") + conv("deconv2") + conv("in5") + conv("deconv3")
     return names
   }
 }
