@@ -165,8 +165,10 @@ def main(argv):
         if shutil.which(tool) is None:
             die("%s not found (dwebp: Debian package webp)" % tool)
     os.makedirs(CACHE, exist_ok=True)
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
+    # Built beside the old folder and swapped in at the end: a failed run leaves the old photos.
+    new = OUT + ".new"
+    shutil.rmtree(new, ignore_errors=True)
+    os.makedirs(new)
     rows, refused = [], []
 
     rcc_module = load_rcc_module()
@@ -178,7 +180,7 @@ def main(argv):
         if folder + "/" + readme not in entries:
             die("%s has no %s" % (member, readme))
         text = rcc.read(*entries[folder + "/" + readme]).decode("utf-8")
-        os.makedirs(os.path.join(OUT, name))
+        os.makedirs(os.path.join(new, name))
         for rel, (author, licence, source) in sorted(licensed_files(text).items()):
             if not rel.lower().endswith(RASTER) or os.path.basename(rel) in NOT_PHOTOS:
                 continue
@@ -189,7 +191,7 @@ def main(argv):
             if path not in entries:  # the README also credits files this version no longer ships
                 continue
             flat = rel.replace("/", "-")
-            raw = os.path.join(OUT, name, flat)
+            raw = os.path.join(new, name, flat)
             write_atomic(raw, rcc.read(*entries[path]))
             if flat.endswith(".webp"):
                 png = raw[: -len(".webp")] + ".png"
@@ -202,7 +204,7 @@ def main(argv):
     text = deb_members(ldeb, [LOMIRI_COPYRIGHT])[LOMIRI_COPYRIGHT].decode("utf-8")
     upstream = stanzas(text)[0].get("Source", "").strip()  # the header paragraph
     name = "lomiri-wallpapers"
-    os.makedirs(os.path.join(OUT, name))
+    os.makedirs(os.path.join(new, name))
     with tempfile.TemporaryDirectory(dir=CACHE) as work:
         subprocess.run(["dpkg-deb", "-x", ldeb, work], check=True)
         for rel, (author, licence, source) in sorted(licensed_files(text, LOMIRI_PREFIX).items()):
@@ -214,7 +216,7 @@ def main(argv):
             src = os.path.join(work, LOMIRI_DIR, rel)
             if not os.path.exists(src):
                 die("the copyright file names %s, which the package does not hold" % rel)
-            shutil.copyfile(src, os.path.join(OUT, name, rel))
+            shutil.copyfile(src, os.path.join(new, name, rel))
             rows.append((name + "/" + rel, author, licence, source or upstream, "%s %s" % LOMIRI))
 
     for src, rel, licence in refused:
@@ -231,7 +233,9 @@ def main(argv):
             cells = [c.replace("|", "\\|").replace("\n", " ") for c in row]
             fh.write("| %s |\n" % " | ".join(cells))
     os.replace(SOURCES_MD + ".tmp", SOURCES_MD)
-    open(os.path.join(OUT, ".complete"), "w").close()
+    open(os.path.join(new, ".complete"), "w").close()
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.replace(new, OUT)
     log("%d photos in Datasets/free-photos/, listed in Datasets/SOURCES.md" % len(rows))
     return 0
 
