@@ -144,13 +144,6 @@ def load_rcc_module():
     return module
 
 
-def write_atomic(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
 def main(argv):
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__.strip())
@@ -161,9 +154,9 @@ def main(argv):
     if "--force" not in argv and os.path.exists(os.path.join(OUT, ".complete")):
         log("photos already present in Datasets/free-photos/ (use --force to fetch again)")
         return 0
-    for tool in ("apt-get", "dpkg-deb", "dwebp"):
+    for tool, package in (("apt-get", "apt"), ("dpkg-deb", "dpkg"), ("dwebp", "webp")):
         if shutil.which(tool) is None:
-            die("%s not found (dwebp: Debian package webp)" % tool)
+            die("%s not found (Debian package %s; Scripts/setup.sh installs it)" % (tool, package))
     os.makedirs(CACHE, exist_ok=True)
     # Built beside the old folder and swapped in at the end: a failed run leaves the old photos.
     new = OUT + ".new"
@@ -176,23 +169,25 @@ def main(argv):
     blobs = deb_members(gdeb, [member for _, member, _, _ in RCC_SOURCES])
     for name, member, folder, readme in RCC_SOURCES:
         rcc = rcc_module.Rcc(blobs[member])
+        # The first entry of a path wins (the default locale is listed first), as in extract-rcc.py.
         entries = {path: (flags, data) for path, flags, _t, _l, data in reversed(list(rcc.walk()))}
         if folder + "/" + readme not in entries:
             die("%s has no %s" % (member, readme))
         text = rcc.read(*entries[folder + "/" + readme]).decode("utf-8")
         os.makedirs(os.path.join(new, name))
         for rel, (author, licence, source) in sorted(licensed_files(text).items()):
+            path = folder + "/" + rel
+            if path not in entries:  # the README also credits files this version no longer ships
+                continue
             if not rel.lower().endswith(RASTER) or os.path.basename(rel) in NOT_PHOTOS:
                 continue
             if not ALLOWED.match(normalise_licence(licence)):
                 refused.append((name, rel, licence))
                 continue
-            path = folder + "/" + rel
-            if path not in entries:  # the README also credits files this version no longer ships
-                continue
             flat = rel.replace("/", "-")
             raw = os.path.join(new, name, flat)
-            write_atomic(raw, rcc.read(*entries[path]))
+            with open(raw, "wb") as fh:
+                fh.write(rcc.read(*entries[path]))
             if flat.endswith(".webp"):
                 png = raw[: -len(".webp")] + ".png"
                 subprocess.run(["dwebp", "-quiet", raw, "-o", png], check=True)
@@ -201,12 +196,13 @@ def main(argv):
             rows.append((name + "/" + flat, author, licence, source, "%s %s" % GCOMPRIS))
 
     ldeb = apt_download(*LOMIRI, CACHE)
-    text = deb_members(ldeb, [LOMIRI_COPYRIGHT])[LOMIRI_COPYRIGHT].decode("utf-8")
-    upstream = stanzas(text)[0].get("Source", "").strip()  # the header paragraph
     name = "lomiri-wallpapers"
     os.makedirs(os.path.join(new, name))
     with tempfile.TemporaryDirectory(dir=CACHE) as work:
         subprocess.run(["dpkg-deb", "-x", ldeb, work], check=True)
+        with open(os.path.join(work, LOMIRI_COPYRIGHT), encoding="utf-8") as fh:
+            text = fh.read()
+        upstream = stanzas(text)[0].get("Source", "").strip()  # the header paragraph
         for rel, (author, licence, source) in sorted(licensed_files(text, LOMIRI_PREFIX).items()):
             if not rel.lower().endswith(RASTER) or rel in NOT_PHOTOS:
                 continue
