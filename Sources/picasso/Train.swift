@@ -22,8 +22,10 @@ struct Train: ParsableCommand {
         mpirun -np 2 picasso train --dataset d.h5 --style starry.jpg --output starry.h5 --batch-size 4
       """)
 
-  @Option(help: "The training set (from picasso dataset).")
-  var dataset: String
+  @Option(help: ArgumentHelp(
+    "The training set (from picasso dataset).",
+    discussion: "With --resume or --init-weights, the one the model was trained on unless given."))
+  var dataset: String?
 
   @Option(help: "The painting.")
   var style: String?
@@ -161,6 +163,7 @@ struct Train: ParsableCommand {
     guard arch == nil || (width == nil && blocks == nil) else { throw ValidationError("Give either --arch or --width/--blocks, not both.") }
     guard checkpointEvery >= 1, validateEvery >= 1 else { throw ValidationError("--checkpoint-every and --validate-every must be at least 1.") }
     guard resume || initWeights != nil || style != nil else { throw ValidationError("Give the painting with --style (or --resume a run).") }
+    guard resume || initWeights != nil || dataset != nil else { throw ValidationError("Give the training set with --dataset (or --resume a run).") }
     guard !(resume && initWeights != nil) else { throw ValidationError("Give either --resume or --init-weights, not both.") }
     guard !resume || (learningRate == nil && lrDecayEvery == nil && lrDecayFactor == nil && contentWeight == nil && styleWeight == nil
                       && tvWeight == nil && averageDecay == nil && gridWeight == nil) else {
@@ -203,19 +206,38 @@ struct Train: ParsableCommand {
     return value * unit
   }
 
+  /// The dataset a resumed or fine-tuned model was trained on, where it is still there.
+  static func storedDataset(of model: StyleModel?) throws -> String {
+    guard let path = model?.settings.dataset, !path.isEmpty else {
+      throw usageError("the model does not name its training set; give it with --dataset")
+    }
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw usageError("the model was trained on \(path), which is not there; give the training set with --dataset")
+    }
+    return path
+  }
+
   private func train(_ group: MPIJob?) throws {
     var baseNote = ""
     let started = Date()  // --time counts from here: loading the networks and data is part of the run
-    let data = try DatasetReader(dataset)
-    let vggPath = try locateVGG(vgg)
-    let model: StyleModel
-    let painting: RGBImage
+    // --resume and --init-weights read the model first: the dataset it was trained on is the default.
+    var loaded: StyleModel?
     if resume {
       guard FileManager.default.fileExists(atPath: output) else {
         throw PicassoError.file(output, "nothing to resume: no such model file")
       }
-      model = try StyleModel.load(output)
-      guard model.checkpoint != nil else { throw PicassoError.file(output, "nothing to resume: the file has no checkpoint") }
+      loaded = try StyleModel.load(output)
+      guard loaded?.checkpoint != nil else { throw PicassoError.file(output, "nothing to resume: the file has no checkpoint") }
+    } else if let initWeights {
+      loaded = try StyleModel.load(initWeights)
+    }
+    let dataset = try dataset ?? Train.storedDataset(of: loaded)
+    let data = try DatasetReader(dataset)
+    let vggPath = try locateVGG(vgg)
+    let model: StyleModel
+    let painting: RGBImage
+    if resume, let loaded {
+      model = loaded
       guard model.settings.imageSize <= data.size else {
         throw PicassoError.file(dataset, "has \(data.size) px images; the run was trained on \(model.settings.imageSize) px")
       }
@@ -226,8 +248,8 @@ struct Train: ParsableCommand {
       }
       let stylePath = style ?? model.settings.styleName
       painting = try RGBImage.read(stylePath).resized(width: model.settings.styleSize[0], height: model.settings.styleSize[1])
-    } else if let initWeights {
-      model = try StyleModel.load(initWeights)
+    } else if let initWeights, let loaded {
+      model = loaded
       guard model.settings.imageSize <= data.size else {
         throw PicassoError.file(dataset, "has \(data.size) px images; \(initWeights) was trained on \(model.settings.imageSize) px")
       }

@@ -157,8 +157,10 @@ struct TrainCommandTests {
   }
 
   /// --resume keeps the thread count the run was started with (a run is repeatable for a
-  /// given count): a run of one thread resumed without --threads ends bit-identical to one
-  /// uninterrupted run of one thread, and says where its count came from.
+  /// given count) and reads the dataset the run was trained on unless --dataset says
+  /// otherwise: a run of one thread resumed with neither ends bit-identical to one
+  /// uninterrupted run of one thread, and says where its count came from. A dataset that is
+  /// no longer there is named, with the flag that gives another.
   @Test func resumeKeepsTheThreadCount() throws {
     let dir = TemporaryFolder()
     defer { dir.remove() }
@@ -170,12 +172,17 @@ struct TrainCommandTests {
     #expect(whole.status == 0, "\(whole.stderr)")
     let first = try runPicasso(["train", "--output", dir.file("parts.h5"), "--iterations", "2"] + new)
     #expect(first.status == 0, "\(first.stderr)")
-    let resumed = try runPicasso(["train", "--output", dir.file("parts.h5"), "--resume", "--iterations", "4"] + common)
+    let resumed = try runPicasso(["train", "--output", dir.file("parts.h5"), "--resume", "--iterations", "4", "--vgg", Paths.vgg])
     #expect(resumed.status == 0, "\(resumed.stderr)")
     #expect(resumed.stderr.contains("1 thread (as the run was started"), "\(resumed.stderr)")
     let (a, b) = (try StyleModel.load(dir.file("whole.h5")), try StyleModel.load(dir.file("parts.h5")))
     #expect(b.checkpoint?.threads == 1)
     #expect(zip(a.net.parameters, b.net.parameters).allSatisfy { $0.array == $1.array }, "the resumed run parted from the whole one")
+    try FileManager.default.moveItem(atPath: dir.file("d.h5"), toPath: dir.file("moved.h5"))
+    try expectError(["train", "--output", dir.file("parts.h5"), "--resume", "--iterations", "5", "--vgg", Paths.vgg],
+                    mentions: ["d.h5", "--dataset"])
+    try expectError(["train", "--output", dir.file("new.h5"), "--style", dir.file("photos/p0.png"), "--vgg", Paths.vgg],
+                    mentions: ["--dataset"])
   }
 
   /// A weights-only model (--float16, no checkpoint) cannot be resumed, but --init-weights
