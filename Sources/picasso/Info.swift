@@ -34,7 +34,7 @@ struct Info: ParsableCommand {
       "vector extensions: \(CPUFeatures.current)",
       "\(BLASKernels.summary); \(BLASKernels.config)",
       "threads: OpenBLAS \(blasThreads), picasso's own loops \(computeThreads)",
-      "picasso's own kernels (Winograd transforms, thin convolutions): \(VectorLevel.best)"
+      "picasso's own kernels (Winograd transforms, thin convolutions, instance norm): \(VectorLevel.best)"
         + (VectorLevel.best < VectorLevel.supported ? " (PICASSO_KERNELS; the CPU has \(VectorLevel.supported))" : ""),
     ]
   }

@@ -39,6 +39,17 @@ void picasso_winograd_input(int m, const float *d, float *e, int span, int tiles
 void picasso_winograd_output(int m, const float *s, ptrdiff_t stride, float *a, int tiles_x, int rows, float bias,
                              float *dst, int width, int level);
 
+/// Instance norm over one plane of n floats (Layers/InstanceNorm.swift). `stats`: Σx and Σx²
+/// in double. `apply`: y = x·scale + shift, then max(0, ·) with `relu`. `backward`: with
+/// g = dy (masked to 0 where y ≤ 0 when y, the fused ReLU's output, is not NULL) and
+/// x̂ = (x − mean)·rstd, writes Σg and Σg·x̂ (double) and dx = γ·rstd·(g − Σg/n − x̂·Σ(g·x̂)/n).
+void picasso_instance_norm_stats(const float *x, ptrdiff_t n, double *sum, double *sum_squares, int level);
+void picasso_instance_norm_apply(const float *x, float *y, ptrdiff_t n, float scale, float shift, int relu,
+                                 int level);
+void picasso_instance_norm_backward(const float *x, const float *dy, const float *y, float *dx, ptrdiff_t n,
+                                    float mean, float rstd, float gamma, double *sum_g, double *sum_g_xhat,
+                                    int level);
+
 /// Marks the calling thread as one worker of a data-parallel step (calls nest): while
 /// `picasso_serial()` is nonzero, the library's own loops run on this thread alone.
 void picasso_serial_begin(void);

@@ -31,23 +31,3 @@ func sumAndSumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> (Double, Dou
   while j < n { let v = Double(x[j]); s += v; s2 += v * v; j += 1 }
   return (s, s2)
 }
-
-/// (Σ g[i], Σ g[i]·(x[i] − shift)·scale) over n floats, each product in Float and the sums in
-/// Double: instance norm's backward sums.
-@inline(__always)
-func sumAndCenteredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count n: Int,
-                       shift: Float, scale: Float) -> (Double, Double) {
-  let (rg, rx) = (UnsafeRawPointer(g), UnsafeRawPointer(x))
-  let (sh, sc) = (SIMD8<Float>(repeating: shift), SIMD8<Float>(repeating: scale))
-  var a0 = SIMD4<Double>(), a1 = a0, b0 = a0, b1 = a0, j = 0
-  while j + 8 <= n {
-    let gv = rg.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
-    let p = gv * ((rx.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self) - sh) * sc)
-    a0 += SIMD4<Double>(gv.lowHalf); a1 += SIMD4<Double>(gv.highHalf)
-    b0 += SIMD4<Double>(p.lowHalf); b1 += SIMD4<Double>(p.highHalf)
-    j += 8
-  }
-  var s = (a0 + a1).sum(), d = (b0 + b1).sum()
-  while j < n { s += Double(g[j]); d += Double(g[j] * ((x[j] - shift) * scale)); j += 1 }
-  return (s, d)
-}

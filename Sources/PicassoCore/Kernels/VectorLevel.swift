@@ -2,7 +2,7 @@ import CKernels
 import Foundation
 
 /// The vector instructions this project's own kernels (CKernels: the Winograd transforms, the
-/// direct thin convolution) use. Each kernel is compiled for every level and chosen per call,
+/// direct thin convolution, instance norm's loops) use. Each kernel is compiled for every level and chosen per call,
 /// by the lower of the layer's `vectorLevel` and what the CPU has; tests run every level the
 /// machine supports against the plain one.
 public enum VectorLevel: Int, Sendable, CaseIterable, Comparable, CustomStringConvertible {

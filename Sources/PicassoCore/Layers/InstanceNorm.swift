@@ -1,3 +1,5 @@
+import CKernels
+
 /// Instance normalisation (Ulyanov, Vedaldi & Lempitsky 2016), affine, per image and channel:
 ///   y = γ·(x − μ)/√(σ² + ε) + β, μ and σ² (biased) over H·W.
 /// Shapes: x, y [N, C, H, W]; γ, β [C]. With `relu`, y = max(0, ·) of that, in the same pass
@@ -5,10 +7,13 @@
 /// Backward, with x̂ = (x − μ)·rstd and g = dy·γ over the M = H·W values of one plane (dy
 /// zeroed where a fused ReLU's output is not positive):
 ///   dx = rstd/M · (M·g − Σg − x̂·Σ(g·x̂)),  dγ += Σ dy·x̂,  dβ += Σ dy.
+/// The loops over a plane are CKernels' (`picasso_instance_norm_*`), at `vectorLevel`.
 public final class InstanceNorm: Layer {
   public let channels: Int
   public let epsilon: Float
   public let relu: Bool
+  /// The most of the vector levels its loops may use (tests run each against plain C).
+  public var vectorLevel = VectorLevel.best
   public let gamma: Tensor, beta: Tensor
   public let gammaGrad: Tensor, betaGrad: Tensor
   private var output: Tensor?, gradInput: Tensor?
@@ -45,16 +50,18 @@ public final class InstanceNorm: Layer {
     output = y
     let planes = x.n * x.c, m = x.h * x.w
     if mean.count != planes { mean = .init(repeating: 0, count: planes); rstd = mean }
+    let level = Int32(vectorLevel.rawValue)
     mean.withUnsafeMutableBufferPointer { meanP in rstd.withUnsafeMutableBufferPointer { rstdP in
       parallelFor(planes) { range in
         for p in range {
-          let src = x.data + p * m, dst = y.data + p * m
+          let src = x.data + p * m
           let c = p % channels
           let mu: Float, r: Float
           if let fixed = fixedStatistics {
             (mu, r) = (fixed.mean[c], fixed.rstd[c])
           } else {
-            let (s, s2) = sumAndSumOfSquares(src, count: m)
+            var s = 0.0, s2 = 0.0
+            picasso_instance_norm_stats(src, m, &s, &s2, level)
             let mean = s / Double(m)
             let variance = max(s2 / Double(m) - mean * mean, 0)
             (mu, r) = (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
@@ -62,11 +69,7 @@ public final class InstanceNorm: Layer {
           meanP[p] = mu
           rstdP[p] = r
           let scale = gamma.data[c] * r, shift = beta.data[c] - mu * scale
-          if relu {
-            for j in 0..<m { dst[j] = max(src[j] * scale + shift, 0) }
-          } else {
-            for j in 0..<m { dst[j] = src[j] * scale + shift }
-          }
+          picasso_instance_norm_apply(src, y.data + p * m, m, scale, shift, relu ? 1 : 0, level)
         }
       }
     } }
@@ -79,28 +82,13 @@ public final class InstanceNorm: Layer {
     let planes = x.n * x.c, m = x.h * x.w
     // Per-plane sums first (in parallel), then the parameter gradients (serially, per channel).
     var sumDy = [Double](repeating: 0, count: planes), sumDyXhat = sumDy
+    let level = Int32(vectorLevel.rawValue)
+    let mask: UnsafePointer<Float>? = relu ? UnsafePointer(output!.data) : nil
     sumDy.withUnsafeMutableBufferPointer { sd in sumDyXhat.withUnsafeMutableBufferPointer { sdx in
       parallelFor(planes) { range in
         for p in range {
-          let src = x.data + p * m, out = dx.data + p * m
-          var g = UnsafePointer(dy.data + p * m)
-          if relu {
-            // The masked dy, staged in dx (each value is read before it is overwritten below).
-            let y = output!.data + p * m
-            for j in 0..<m { out[j] = y[j] > 0 ? g[j] : 0 }
-            g = UnsafePointer(out)
-          }
-          let (mu, r) = (mean[p], rstd[p])
-          let (a, b) = sumAndCenteredDot(g, src, count: m, shift: mu, scale: r)
-          sd[p] = a
-          sdx[p] = b
-          let c = p % channels
-          let gm = gamma.data[c]
-          let k1 = Float(a) / Float(m), k2 = Float(b) / Float(m)
-          for j in 0..<m {
-            let xhat = (src[j] - mu) * r
-            out[j] = gm * r * (g[j] - k1 - xhat * k2)
-          }
+          picasso_instance_norm_backward(x.data + p * m, dy.data + p * m, mask.map { $0 + p * m }, dx.data + p * m, m,
+                                         mean[p], rstd[p], gamma.data[p % channels], &sd[p], &sdx[p], level)
         }
       }
     } }

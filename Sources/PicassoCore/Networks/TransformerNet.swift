@@ -79,9 +79,15 @@ public final class TransformerNet: Layer {
     didSet { for case let conv as Conv2D in allLayers { conv.winogradTile = winogradTile } }
   }
 
-  /// The vector level of every conv's own kernels (`Conv2D.vectorLevel`).
+  /// The vector level of every conv's and instance norm's own kernels (`Conv2D.vectorLevel`,
+  /// `InstanceNorm.vectorLevel`).
   public var vectorLevel = VectorLevel.best {
-    didSet { for case let conv as Conv2D in allLayers { conv.vectorLevel = vectorLevel } }
+    didSet {
+      for layer in allLayers {
+        (layer as? Conv2D)?.vectorLevel = vectorLevel
+        (layer as? InstanceNorm)?.vectorLevel = vectorLevel
+      }
+    }
   }
 
   /// Rendering only: each ×2 upsample and the 3×3 conv after it run as one conv on the small
