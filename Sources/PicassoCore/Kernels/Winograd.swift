@@ -37,18 +37,22 @@ func winogradWeights(
   let pairs = outChannels * inChannels
   let alpha = tile.alpha
   let gm = tile.g
+  // U's pairs are written in their own order (o, i or, transposed, i, o), so that each of the
+  // α² planes is filled front to back.
+  let (outer, inner) = transposed ? (inChannels, outChannels) : (outChannels, inChannels)
   gm.withUnsafeBufferPointer { gm in
-    parallelFor(outChannels) { outs in
+    parallelFor(outer) { rows in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * alpha + 9) { scratch in
         let t = scratch.baseAddress!, k = t + 3 * alpha  // t = G g (α×3), k = g (3×3)
-        for o in outs {
-          for i in 0..<inChannels {
+        for r in rows {
+          for q in 0..<inner {
+            let (o, i) = transposed ? (q, r) : (r, q)
             let src = w + (o * inChannels + i) * 9
             for j in 0..<9 { k[j] = transposed ? src[8 - j] : src[j] }
             for a in 0..<alpha {
               for c in 0..<3 { t[3 * a + c] = gm[3 * a] * k[c] + gm[3 * a + 1] * k[3 + c] + gm[3 * a + 2] * k[6 + c] }
             }
-            let dst = u + (transposed ? i * outChannels + o : o * inChannels + i)
+            let dst = u + r * inner + q
             for a in 0..<alpha {
               for b in 0..<alpha {
                 dst[(alpha * a + b) * pairs] = t[3 * a] * gm[3 * b] + t[3 * a + 1] * gm[3 * b + 1] + t[3 * a + 2] * gm[3 * b + 2]

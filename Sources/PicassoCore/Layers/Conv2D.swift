@@ -243,12 +243,7 @@ public final class Conv2D: Layer {
       let dxi = dx.data + i * inChannels * inPlane
       let gyi = gy.data + i * outChannels * plane
       if accumulatesParameterGradients {
-        for o in 0..<outChannels {
-          var s: Float = 0
-          let row = gyi + o * plane
-          for j in 0..<plane { s += row[j] }
-          biasGrad.data[o] += s
-        }
+        for o in 0..<outChannels { biasGrad.data[o] += sum(gyi + o * plane, count: plane) }
         if directThinApplies {
           let (hp, wp) = (g.height + 2 * pad, g.width + 2 * pad)
           let xp = workspace.buffer(6, count: inChannels * hp * wp)
