@@ -21,7 +21,7 @@
 #undef KERNEL
 #pragma clang attribute pop
 
-void picasso_winograd_input(int m, const float *d, float *e, int span, int tiles_x, float *v, ptrdiff_t stride,
+void picasso_winograd_input(int m, const float *const *d, float *e, int span, int tiles_x, float *v, ptrdiff_t stride,
                             int level) {
   switch (picasso_vector_level_capped(level)) {
     case 2: (m == 2 ? input_f2_avx512 : input_f4_avx512)(d, e, span, tiles_x, v, stride); break;

@@ -5,11 +5,11 @@
 // stride-2 and stride-4 reads and writes of a tile's columns become vector shuffles.
 // Not a header of its own: only winograd.c includes it, once per target.
 
-// F(2×2): e = Bᵀ d over the 4 staged rows of `span` columns, then the columns 2tx..2tx+3 of
-// row k of e give V[4k ..< 4k + 4] for tile tx. Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
-static void KERNEL(input_f2)(const float *restrict d, float *restrict e, int span, int tiles_x,
+// F(2×2): e = Bᵀ d over the 4 staged rows d[0..<4] of `span` columns, then the columns
+// 2tx..2tx+3 of row k of e give V[4k ..< 4k + 4] for tile tx. Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
+static void KERNEL(input_f2)(const float *const *d, float *restrict e, int span, int tiles_x,
                              float *restrict v, ptrdiff_t stride) {
-  const float *d0 = d, *d1 = d + span, *d2 = d + 2 * span, *d3 = d + 3 * span;
+  const float *restrict d0 = d[0], *restrict d1 = d[1], *restrict d2 = d[2], *restrict d3 = d[3];
   float *e0 = e, *e1 = e + span, *e2 = e + 2 * span, *e3 = e + 3 * span;
   for (int j = 0; j < span; j++) {
     e0[j] = d0[j] - d2[j];
@@ -31,13 +31,13 @@ static void KERNEL(input_f2)(const float *restrict d, float *restrict e, int spa
   }
 }
 
-// F(4×4): e = Bᵀ d over the 6 staged rows, then the columns 4tx..4tx+5 of row k give
+// F(4×4): e = Bᵀ d over the 6 staged rows d[0..<6], then the columns 4tx..4tx+5 of row k give
 // V[6k ..< 6k + 6]. Bᵀ rows: [4 0 −5 0 1 0], [0 −4 −4 1 1 0], [0 4 −4 −1 1 0],
 // [0 −2 −1 2 1 0], [0 2 −1 −2 1 0], [0 4 0 −5 0 1].
-static void KERNEL(input_f4)(const float *restrict d, float *restrict e, int span, int tiles_x,
+static void KERNEL(input_f4)(const float *const *d, float *restrict e, int span, int tiles_x,
                              float *restrict v, ptrdiff_t stride) {
-  const float *d0 = d, *d1 = d + span, *d2 = d + 2 * span, *d3 = d + 3 * span, *d4 = d + 4 * span,
-              *d5 = d + 5 * span;
+  const float *restrict d0 = d[0], *restrict d1 = d[1], *restrict d2 = d[2], *restrict d3 = d[3],
+                        *restrict d4 = d[4], *restrict d5 = d[5];
   float *e0 = e, *e1 = e + span, *e2 = e + 2 * span, *e3 = e + 3 * span, *e4 = e + 4 * span, *e5 = e + 5 * span;
   for (int j = 0; j < span; j++) {
     const float a1 = d1[j], a2 = d2[j], a3 = d3[j], a4 = d4[j];

@@ -28,9 +28,9 @@ int picasso_vector_level(void);
 int picasso_vector_level_capped(int level);
 
 /// Winograd F(m×m, 3×3), m = 2 or 4, the input transform of one tile row (Kernels/Winograd.swift):
-/// d holds the α = m + 2 staged input rows of `span` columns, e the same room for Bᵀ d; the
-/// α² values of tile tx go to v[ξ · stride + tx].
-void picasso_winograd_input(int m, const float *d, float *e, int span, int tiles_x, float *v, ptrdiff_t stride,
+/// d[0 ..< α] are the α = m + 2 staged input rows of `span` columns, e room for α rows of Bᵀ d;
+/// the α² values of tile tx go to v[ξ · stride + tx].
+void picasso_winograd_input(int m, const float *const *d, float *e, int span, int tiles_x, float *v, ptrdiff_t stride,
                             int level);
 
 /// Winograd F(m×m, 3×3), the output transform of one tile row: s[ξ · stride + tx] are the α²

@@ -110,7 +110,8 @@ func winogradConv3x3(
 /// Row-wise, so the loops vectorise (CKernels, at `level`): the α padded input rows of a tile row are staged
 /// (padding applied once, zeros past the padded image, whose outputs are dropped), combined
 /// into Bᵀ d over the whole row, and then each tile's columns give its α² values, written to
-/// α² contiguous runs of V.
+/// α² contiguous runs of V. The staged rows are α slots kept from one tile row to the next of
+/// the same image: the two rows that adjacent tile rows share are staged once.
 private func winogradInput(
   _ x: UnsafePointer<Float>, _ g: ConvGeometry, tile: WinogradTile, rows r0: Int, _ r1: Int, tilesY: Int, tilesX: Int,
   into v: UnsafeMutablePointer<Float>, stride: Int, level: VectorLevel
@@ -121,17 +122,32 @@ private func winogradInput(
   let tiles = (r1 - r0) * tilesX
   let span = m * tilesX + 2  // staged columns: input columns −p ..< −p + span
   let reflect = g.padding == .reflect
+  // A staged row's key: image · rowsPerImage + m · ty + k (k < α) for row k of tile row ty,
+  // which grows with the global tile row, so a key below the current tile row's first is no
+  // longer needed.
+  let rowsPerImage = m * tilesY + alpha
   parallelFor(C) { channels in
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * alpha * span) { scratch in
+    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: alpha) { staged in
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: alpha) { held in
       let d = scratch.baseAddress!, e = d + alpha * span
       for c in channels {
+        held.initialize(repeating: Int.min)
         var t = c * tiles
         for r in r0..<r1 {
           let (image, ty) = (r / tilesY, r % tilesY)
           let plane = x + (image * C + c) * H * W
+          let first = image * rowsPerImage + m * ty
           for k in 0..<alpha {
+            if let slot = held.firstIndex(of: first + k) {
+              staged[k] = UnsafePointer(d + slot * span)
+              continue
+            }
+            let slot = held.firstIndex { $0 < first }!
+            held[slot] = first + k
+            let dst = d + slot * span
+            staged[k] = UnsafePointer(dst)
             var iy = m * ty - p + k
-            let dst = d + k * span
             if reflect && iy >= -p && iy < H + p { iy = iy < 0 ? -iy : (iy >= H ? 2 * (H - 1) - iy : iy) }
             guard iy >= 0 && iy < H else {
               dst.update(repeating: 0, count: span)
@@ -147,10 +163,12 @@ private func winogradInput(
               dst[j] = reflect && ix < W + p ? row[2 * (W - 1) - ix] : 0
             }
           }
-          picasso_winograd_input(Int32(m), d, e, Int32(span), Int32(tilesX), v + t, stride, level)
+          picasso_winograd_input(Int32(m), staged.baseAddress!, e, Int32(span), Int32(tilesX), v + t, stride, level)
           t += tilesX
         }
       }
+    }
+    }
     }
   }
 }
