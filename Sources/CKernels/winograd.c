@@ -38,3 +38,12 @@ void picasso_winograd_output(int m, const float *s, ptrdiff_t stride, float *a, 
     default: (m == 2 ? output_f2_plain : output_f4_plain)(s, stride, a, tiles_x, rows, bias, dst, width); break;
   }
 }
+
+void picasso_winograd_weights(const float *w, ptrdiff_t w_stride, int count, int flip, const float *g, int alpha,
+                              float *u, ptrdiff_t u_stride, int level) {
+  switch (picasso_vector_level_capped(level)) {
+    case 2: weights_avx512(w, w_stride, count, flip, g, alpha, u, u_stride); break;
+    case 1: weights_avx2(w, w_stride, count, flip, g, alpha, u, u_stride); break;
+    default: weights_plain(w, w_stride, count, flip, g, alpha, u, u_stride); break;
+  }
+}

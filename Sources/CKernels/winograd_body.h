@@ -127,3 +127,30 @@ static void KERNEL(output_f4)(const float *restrict s, ptrdiff_t stride, float *
     }
   }
 }
+
+// U = G g Gᵀ for `count` kernels g (3×3) at w + q · w_stride, q < count (each reversed,
+// rot180, with `flip`), the α² values of kernel q to u[ξ · u_stride + q]; G is α×3, row-major.
+// In blocks of kernels, staged so that every loop runs over the block's kernels.
+static void KERNEL(weights)(const float *restrict w, ptrdiff_t w_stride, int count, int flip, const float *restrict g,
+                            int alpha, float *restrict u, ptrdiff_t u_stride) {
+  enum { B = 64 };
+  float k[9][B], t[6][3][B];
+  for (int q0 = 0; q0 < count; q0 += B) {
+    const int n = count - q0 < B ? count - q0 : B;
+    for (int q = 0; q < n; q++) {
+      const float *src = w + (q0 + q) * w_stride;
+      for (int j = 0; j < 9; j++) k[j][q] = src[flip ? 8 - j : j];
+    }
+    for (int a = 0; a < alpha; a++) {
+      const float g0 = g[3 * a], g1 = g[3 * a + 1], g2 = g[3 * a + 2];
+      for (int c = 0; c < 3; c++)
+        for (int q = 0; q < n; q++) t[a][c][q] = g0 * k[c][q] + g1 * k[3 + c][q] + g2 * k[6 + c][q];
+    }
+    for (int a = 0; a < alpha; a++)
+      for (int b = 0; b < alpha; b++) {
+        const float g0 = g[3 * b], g1 = g[3 * b + 1], g2 = g[3 * b + 2];
+        float *restrict dst = u + (ptrdiff_t)(alpha * a + b) * u_stride + q0;
+        for (int q = 0; q < n; q++) dst[q] = t[a][0][q] * g0 + t[a][1][q] * g1 + t[a][2][q] * g2;
+      }
+  }
+}

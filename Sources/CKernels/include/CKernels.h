@@ -33,6 +33,11 @@ int picasso_vector_level_capped(int level);
 void picasso_winograd_input(int m, const float *const *d, float *e, int span, int tiles_x, float *v, ptrdiff_t stride,
                             int level);
 
+/// Winograd weights U = G g Gᵀ (G α×3, row-major) for `count` 3×3 kernels g at w + q · w_stride
+/// (each rotated 180° with `flip`): the α² values of kernel q go to u[ξ · u_stride + q].
+void picasso_winograd_weights(const float *w, ptrdiff_t w_stride, int count, int flip, const float *g, int alpha,
+                              float *u, ptrdiff_t u_stride, int level);
+
 /// Winograd F(m×m, 3×3), the output transform of one tile row: s[ξ · stride + tx] are the α²
 /// products of tile tx, `a` room for m · α · tiles_x floats; writes `rows` (≤ m) rows of
 /// `width` outputs at dst (row stride `width`), plus `bias`.

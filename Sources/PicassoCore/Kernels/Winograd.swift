@@ -29,37 +29,22 @@ public enum WinogradTile: Int, Sendable, CaseIterable {
 
 /// U[ξ, o, i] = (G g Gᵀ)[ξ] for the kernel g = w[o, i] ([O, I, 3, 3]). With `transposed`,
 /// the result is for the input gradient: U[ξ, i, o] = (G rot180(w[o, i]) Gᵀ)[ξ], the kernel of
-/// the stride-1 convolution that maps dY to dX.
+/// the stride-1 convolution that maps dY to dX. A row of U (fixed o, or fixed i when
+/// transposed) at a time, in CKernels at `level`.
 func winogradWeights(
   _ w: UnsafePointer<Float>, outChannels: Int, inChannels: Int, transposed: Bool, tile: WinogradTile,
-  into u: UnsafeMutablePointer<Float>
+  into u: UnsafeMutablePointer<Float>, level: VectorLevel
 ) {
   let pairs = outChannels * inChannels
-  let alpha = tile.alpha
-  let gm = tile.g
-  // U's pairs are written in their own order (o, i or, transposed, i, o), so that each of the
-  // α² planes is filled front to back.
+  let (alpha, level) = (Int32(tile.alpha), Int32(level.rawValue))
+  // Row r of U holds `inner` kernels: w[r, q] (9 floats apart) or, transposed, w[q, r] (9·I apart).
   let (outer, inner) = transposed ? (inChannels, outChannels) : (outChannels, inChannels)
-  gm.withUnsafeBufferPointer { gm in
+  let (rowStart, kernelStride) = transposed ? (9, 9 * inChannels) : (9 * inChannels, 9)
+  tile.g.withUnsafeBufferPointer { gm in
     parallelFor(outer) { rows in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * alpha + 9) { scratch in
-        let t = scratch.baseAddress!, k = t + 3 * alpha  // t = G g (α×3), k = g (3×3)
-        for r in rows {
-          for q in 0..<inner {
-            let (o, i) = transposed ? (q, r) : (r, q)
-            let src = w + (o * inChannels + i) * 9
-            for j in 0..<9 { k[j] = transposed ? src[8 - j] : src[j] }
-            for a in 0..<alpha {
-              for c in 0..<3 { t[3 * a + c] = gm[3 * a] * k[c] + gm[3 * a + 1] * k[3 + c] + gm[3 * a + 2] * k[6 + c] }
-            }
-            let dst = u + r * inner + q
-            for a in 0..<alpha {
-              for b in 0..<alpha {
-                dst[(alpha * a + b) * pairs] = t[3 * a] * gm[3 * b] + t[3 * a + 1] * gm[3 * b + 1] + t[3 * a + 2] * gm[3 * b + 2]
-              }
-            }
-          }
-        }
+      for r in rows {
+        picasso_winograd_weights(w + r * rowStart, kernelStride, Int32(inner), transposed ? 1 : 0, gm.baseAddress!, alpha,
+                                 u + r * inner, pairs, level)
       }
     }
   }

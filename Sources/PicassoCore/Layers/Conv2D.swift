@@ -323,7 +323,8 @@ public final class Conv2D: Layer {
 
   private func winogradKernel(transposed: Bool, tile: WinogradTile) -> Tensor {
     derivedKernel(.winograd(transposed: transposed, tile: tile), count: tile.points * outChannels * inChannels) {
-      winogradWeights(weight.data, outChannels: outChannels, inChannels: inChannels, transposed: transposed, tile: tile, into: $0)
+      winogradWeights(weight.data, outChannels: outChannels, inChannels: inChannels, transposed: transposed, tile: tile, into: $0,
+                      level: vectorLevel)
     }
   }
 
