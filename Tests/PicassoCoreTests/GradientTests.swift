@@ -214,6 +214,25 @@ struct GradientTests {
     checkLayer("\(kind) pool", Pool2D(kind), input: randomTensor([2, 3, 7, 9], seed: 6), eps: 1e-3)
   }
 
+  /// Max pooling's backward pass routes each window's gradient to its first maximal element
+  /// (a window of ReLU zeros to its top left, a tie of 2s to the first), and leaves zeros in
+  /// the odd last row and column it drops; a reused buffer keeps nothing of the pass before.
+  @Test func maxPoolingTiesAndDroppedEdges() {
+    let pool = Pool2D(.max)
+    let x = Tensor(shape: [1, 1, 3, 5], values: [0, 0, 1, 2, 9,
+                                                 0, 0, 2, 1, 9,
+                                                 9, 9, 9, 9, 9])
+    // First a pass whose maxima sit elsewhere, in the same buffer: every stale 7 must go.
+    let other = Tensor(shape: x.shape, values: (0..<15).map { Float($0) })
+    _ = pool.forward(other)
+    _ = pool.backward(other, Tensor(shape: [1, 1, 1, 2], values: [7, 7]))
+    _ = pool.forward(x)
+    let dx = pool.backward(x, Tensor(shape: [1, 1, 1, 2], values: [3, 5]))
+    #expect(dx.array == [3, 0, 0, 5, 0,
+                         0, 0, 0, 0, 0,
+                         0, 0, 0, 0, 0].map { Float($0) }, "\(dx.array)")
+  }
+
   @Test func gram() {
     checkLayer("gram", Gram(), input: randomTensor([2, 4, 5, 6], seed: 7))
   }

@@ -43,28 +43,33 @@ public final class Pool2D: Layer {
     let (ho, wo) = (H / 2, W / 2)
     let dx = Tensor.reuse(gradInput, shape: x.shape)
     gradInput = dx
-    dx.fill(0)
+    // Every element of dx is written once (each window's four, then the dropped odd row and
+    // column as zeros), so dx needs no clearing first.
     parallelFor(x.n * x.c) { planes in for p in planes {
       let src = x.data + p * H * W
       let dsrc = dx.data + p * H * W
       let g = gy.data + p * ho * wo
       for oy in 0..<ho {
-        let i0 = 2 * oy * W
+        let (r0, d0) = (src + 2 * oy * W, dsrc + 2 * oy * W)
+        let (r1, d1) = (r0 + W, d0 + W)
         for ox in 0..<wo {
           let gv = g[oy * wo + ox]
-          let idx = (i0 + 2 * ox, i0 + 2 * ox + 1, i0 + W + 2 * ox, i0 + W + 2 * ox + 1)
+          let (i, j) = (2 * ox, 2 * ox + 1)
           if kind == .avg {
             let q = 0.25 * gv
-            dsrc[idx.0] += q; dsrc[idx.1] += q; dsrc[idx.2] += q; dsrc[idx.3] += q
+            (d0[i], d0[j], d1[i], d1[j]) = (q, q, q, q)
           } else {
-            var best = idx.0
-            if src[idx.1] > src[best] { best = idx.1 }
-            if src[idx.2] > src[best] { best = idx.2 }
-            if src[idx.3] > src[best] { best = idx.3 }
-            dsrc[best] += gv
+            // The first maximal element of (r0[i], r0[j], r1[i], r1[j]) takes the gradient.
+            var (best, top) = (0, r0[i])
+            if r0[j] > top { (best, top) = (1, r0[j]) }
+            if r1[i] > top { (best, top) = (2, r1[i]) }
+            if r1[j] > top { best = 3 }
+            (d0[i], d0[j], d1[i], d1[j]) = (best == 0 ? gv : 0, best == 1 ? gv : 0, best == 2 ? gv : 0, best == 3 ? gv : 0)
           }
         }
+        if W % 2 == 1 { (d0[W - 1], d1[W - 1]) = (0, 0) }
       }
+      if H % 2 == 1 { (dsrc + (H - 1) * W).update(repeating: 0, count: W) }
     } }
     return dx
   }
