@@ -129,8 +129,8 @@ static void KERNEL(output_f4)(const float *restrict s, ptrdiff_t stride, float *
 }
 
 // U = G g Gᵀ for `count` kernels g (3×3) at w + q · w_stride, q < count (each reversed,
-// rot180, with `flip`), the α² values of kernel q to u[ξ · u_stride + q]; G is α×3, row-major.
-// In blocks of kernels, staged so that every loop runs over the block's kernels.
+// rot180, with `flip`), the α² values of kernel q to u[ξ · u_stride + q]; G is α×3, row-major,
+// α ≤ 6 (F(4×4)). In blocks of kernels, staged so that every loop runs over the block's kernels.
 static void KERNEL(weights)(const float *restrict w, ptrdiff_t w_stride, int count, int flip, const float *restrict g,
                             int alpha, float *restrict u, ptrdiff_t u_stride) {
   enum { B = 64 };

@@ -2,9 +2,9 @@ import CKernels
 import Foundation
 
 /// The vector instructions this project's own kernels (CKernels: the Winograd transforms, the
-/// direct thin convolution, instance norm's loops) use. Each kernel is compiled for every level and chosen per call,
-/// by the lower of the layer's `vectorLevel` and what the CPU has; tests run every level the
-/// machine supports against the plain one.
+/// direct thin convolution, instance norm's loops) use. Each kernel is compiled for every level
+/// and chosen per call, by the lower of the layer's `vectorLevel` and what the CPU has; tests
+/// run every level the machine supports against the plain one.
 public enum VectorLevel: Int, Sendable, CaseIterable, Comparable, CustomStringConvertible {
   /// Plain C: any x86-64 (SSE2) and any other CPU.
   case plain = 0
