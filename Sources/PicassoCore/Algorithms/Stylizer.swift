@@ -1,3 +1,5 @@
+import CKernels
+
 /// Renders photos of any size through a trained `TransformerNet`: output exactly the input's
 /// size, and large photos in tiles with bounded memory.
 ///
@@ -196,7 +198,8 @@ public final class Stylizer {
         var s = 0.0, s2 = 0.0
         for row in y0..<(y0 + ch) {
           let p = x.data + (c * x.h + row) * x.w + x0
-          let (rowSum, rowSquares) = sumAndSumOfSquares(p, count: cw)
+          var rowSum = 0.0, rowSquares = 0.0
+          picasso_instance_norm_stats(p, cw, &rowSum, &rowSquares, Int32(norm.vectorLevel.rawValue))
           s += rowSum
           s2 += rowSquares
         }
